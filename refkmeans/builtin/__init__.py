@@ -1,0 +1,1 @@
+"""Plugins that are always on: the built-in initializers, metrics and the Netpbm codec."""

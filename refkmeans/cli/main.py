@@ -1,0 +1,68 @@
+"""``refkmeans``: parse the command line, run a command, turn errors into exit codes.
+
+Exit codes: 0 success; 1 internal error (a bug); 2 usage error; 3 unreadable
+or invalid input image; 4 plugin error; 5 output could not be written;
+6 empty cluster under ``--empty error``; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from typing import List, Optional
+
+from .. import __version__
+from ..errors import EXIT_INTERRUPTED, RefKMeansError
+from . import demo, plugins_cmd, quantize_cmd
+
+COMMANDS = (quantize_cmd, demo, plugins_cmd)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors become a RefKMeansError-style exit 2 (its default too)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, one sub-command per module in COMMANDS."""
+    parser = Parser(prog="refkmeans", description="The reference k-means colour quantizer.")
+    parser.add_argument("--version", action="version", version=f"refkmeans {__version__}")
+    parser.add_argument("--no-plugins", action="store_true", help="load no third-party plugins")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the command line and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except RefKMeansError as exc:
+        print(f"refkmeans: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("refkmeans: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("REFKMEANS_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"refkmeans: internal error: {type(exc).__name__}: {exc} "
+            "(set REFKMEANS_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

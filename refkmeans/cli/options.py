@@ -1,0 +1,41 @@
+"""Options shared by the commands that run k-means, and turning them into kwargs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Dict
+
+from ..codec import DEFAULT_MAX_PIXELS
+from ..kmeans import ENGINES
+from ..lloyd import EMPTY_POLICIES
+from ..rng import GENERATORS
+
+
+def add_kmeans_options(parser: argparse.ArgumentParser) -> None:
+    """-k, --init, --seed, --rng, --metric, --max-iter, --empty, --engine."""
+    group = parser.add_argument_group("k-means")
+    group.add_argument(
+        "-k", "--colours", "--colors", dest="k", type=int, default=16, help="number of colours (default 16)"
+    )
+    group.add_argument("--init", default="random", help="initializer: random (default), kmeans++, first, or a plugin's")
+    group.add_argument("--seed", type=int, default=0, help="seed for the initializer (default 0)")
+    group.add_argument("--rng", default="portable", choices=GENERATORS, help="random generator (default portable)")
+    group.add_argument("--metric", default="euclidean", help="distance metric (default euclidean)")
+    group.add_argument("--max-iter", type=int, default=300, help="most iterations (default 300; the notebook ran 11)")
+    group.add_argument("--empty", default="keep", choices=EMPTY_POLICIES, help="empty-cluster policy (default keep)")
+    group.add_argument("--engine", default="auto", choices=ENGINES, help="engine (default auto)")
+    group.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    group.add_argument("--quiet", "-q", action="store_true", help="no report and no progress")
+
+
+def kmeans_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
+    """The kmeans() keyword arguments that the parsed options ask for."""
+    return {
+        "init": args.init,
+        "seed": args.seed,
+        "rng": args.rng,
+        "metric": args.metric,
+        "max_iter": args.max_iter,
+        "empty": args.empty,
+        "engine": args.engine,
+    }

@@ -1,0 +1,32 @@
+"""``refkmeans plugins``: list the registered initializers, metrics and codecs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..plugins import get_registry
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("plugins", help="list plugins and what they register", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    registry = get_registry(not args.no_plugins)
+    info = registry.describe()
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return 0
+    print("plugins:")
+    for p in info["plugins"]:
+        print(f"  {p['name']} {p['version']}")
+    for kind in ("initializers", "metrics", "codecs"):
+        print(f"{kind}:")
+        for row in info[kind]:
+            print(f"  {row['name']:<12} {row['description']}  [{row['plugin']}]")
+    for f in info["failures"]:
+        print(f"failed: {f['name']} {f['version']}: {f['message']}")
+    return 0

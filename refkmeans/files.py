@@ -1,0 +1,175 @@
+"""Reading and writing image files through the codec registry, safely.
+
+Writes never leave a partial file: the bytes go to a temporary file in the
+destination's folder, which is renamed into place only when complete.  An
+existing file is replaced only with ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from array import array
+from typing import Optional, Sequence, Tuple
+
+from .codec import DEFAULT_MAX_PIXELS, Codec
+from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
+from .image import Image
+from .plugins import Registry, get_registry
+
+#: How many leading bytes codecs get to recognise a format.
+SNIFF_BYTES = 64
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file (``-`` is standard input), or an ImageError saying why not."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except IsADirectoryError:
+        raise ImageError(f"cannot read {path}: it is a directory") from None
+    except OSError as exc:
+        raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def read(
+    path: str,
+    *,
+    index: int = 0,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    codec: Optional[str] = None,
+    registry: Optional[Registry] = None,
+) -> Image:
+    """Read image number ``index`` of a file, choosing the codec by its content."""
+    registry = registry or get_registry()
+    data = read_bytes(path)
+    if codec is not None:
+        chosen: Optional[Codec] = registry.codec(codec)
+    else:
+        chosen = registry.codec_for_data(data[:SNIFF_BYTES])
+    if chosen is None:
+        known = ", ".join(sorted(registry.codecs))
+        raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
+    return decode(chosen, data, path, index=index, max_pixels=max_pixels)
+
+
+def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int) -> Image:
+    """Run a codec's decoder, turning any stray exception into a PluginError."""
+    try:
+        return codec.decode(data, index=index, max_pixels=max_pixels)
+    except ImageError as exc:
+        raise ImageError(f"{path}: {exc}") from None
+    except RefKMeansError:
+        raise
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode") from None
+    except Exception as exc:
+        raise PluginError(f"codec {codec.name!r} crashed on {path}: {type(exc).__name__}: {exc}") from None
+
+
+def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) -> Codec:
+    """The codec to write ``path`` with: ``format`` if given, else by extension."""
+    if format is not None:
+        return registry.codec(format)
+    extension = os.path.splitext(path)[1]
+    codec = registry.codec_for_extension(extension)
+    if codec is None:
+        raise UsageError(f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm")
+    return codec
+
+
+def encode(
+    image: Image,
+    codec: Codec,
+    palette: Optional[Sequence[Tuple[int, ...]]] = None,
+    indices: Optional[array] = None,
+    plain: bool = False,
+) -> bytes:
+    """Encode with a codec, turning a stray exception into a PluginError."""
+    try:
+        data = codec.encode(image, palette=palette, indices=indices, plain=plain)
+    except RefKMeansError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"codec {codec.name!r} failed to encode: {type(exc).__name__}: {exc}") from None
+    if not isinstance(data, (bytes, bytearray)):
+        raise PluginError(f"codec {codec.name!r} returned {type(data).__name__}, not bytes")
+    return bytes(data)
+
+
+def write(
+    path: str,
+    image: Image,
+    *,
+    format: Optional[str] = None,
+    palette: Optional[Sequence[Tuple[int, ...]]] = None,
+    indices: Optional[array] = None,
+    plain: bool = False,
+    force: bool = False,
+    registry: Optional[Registry] = None,
+) -> int:
+    """Encode ``image`` and write it to ``path`` atomically; returns the byte count."""
+    registry = registry or get_registry()
+    if path == "-":
+        codec = registry.codec(format or "netpbm")
+        data = encode(image, codec, palette, indices, plain)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return len(data)
+    check_writable(path, force)
+    data = encode(image, codec_for_path(path, registry, format), palette, indices, plain)
+    write_atomic(path, data)
+    return len(data)
+
+
+def check_writable(path: str, force: bool) -> None:
+    """Refuse a directory, a missing folder, or an existing file without ``force``."""
+    if os.path.isdir(path):
+        raise OutputError(f"cannot write {path}: it is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"cannot write {path}: folder {folder} does not exist")
+    if os.path.lexists(path) and not force:
+        raise OutputError(f"{path} exists; use --force to replace it")
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    On any failure, Ctrl-C included, the temporary file is removed and
+    ``path`` is left as it was.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode a new file gets.
+        os.chmod(temp, _new_file_mode(path))
+        os.replace(temp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _new_file_mode(path: str) -> int:
+    """The replaced file's mode, or 0666 less the umask for a new file."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

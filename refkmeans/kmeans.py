@@ -1,0 +1,142 @@
+"""``kmeans()``: validate the request, pick the start, run an engine."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Sequence, Union
+
+from .dataset import Dataset
+from .errors import PluginError, RefKMeansError, UsageError
+from .lloyd import lloyd
+from .plugins import Registry, get_registry
+from .rational import Centroid, as_centroid
+from .result import Result, Step
+from .rng import make_generator
+
+#: Engine names accepted by ``kmeans(engine=...)``.
+ENGINES = ("auto", "plain", "histogram")
+
+InitSpec = Union[str, Sequence[Sequence[Any]]]
+
+
+def kmeans(
+    pixels: Union[Sequence[Sequence[int]], Dataset],
+    k: Optional[int] = None,
+    init: InitSpec = "random",
+    max_iter: int = 300,
+    seed: int = 0,
+    metric: str = "euclidean",
+    empty: str = "keep",
+    rng: str = "portable",
+    engine: str = "auto",
+    trace: bool = False,
+    trace_labels: bool = False,
+    progress: Optional[Callable[[Step], None]] = None,
+    registry: Optional[Registry] = None,
+) -> Result:
+    """Cluster integer pixels into k groups with Lloyd's algorithm, exactly.
+
+    ``init`` is an initializer name (``"random"``, ``"kmeans++"``, ``"first"``
+    or a plugin's) or a list of starting centroids (ints, floats or
+    Fractions; a float means the exact value it holds).  ``k`` defaults to 16
+    or to the number of given centroids.
+
+    >>> r = kmeans([(0,), (1,), (10,), (11,)], init=[(0,), (10,)])
+    >>> [str(c[0]) for c in r.centroids], r.labels, r.iterations
+    (['1/2', '21/2'], [0, 0, 1, 1], 2)
+    """
+    registry = registry or get_registry()
+    dataset = pixels if isinstance(pixels, Dataset) else Dataset(_as_tuples(pixels))
+    chosen_metric = registry.metric(metric)
+    centroids = initial_centroids(dataset, k, init, seed, rng, registry)
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if engine == "plain":
+        return lloyd(
+            dataset.pixels,
+            centroids,
+            chosen_metric,
+            max_iter=max_iter,
+            empty=empty,
+            trace=trace,
+            trace_labels=trace_labels,
+            progress=progress,
+        )
+    result = lloyd(
+        dataset.colours,
+        centroids,
+        chosen_metric,
+        weights=dataset.counts,
+        max_iter=max_iter,
+        empty=empty,
+        trace=trace,
+        trace_labels=trace_labels,
+        progress=progress,
+    )
+    return expand_labels(result, dataset)
+
+
+def expand_labels(result: Result, dataset: Dataset) -> Result:
+    """Turn labels per distinct colour into labels per pixel (a C-level ``map``)."""
+    label_of = dict(zip(dataset.colours, result.labels))
+    if result.steps:
+        for step in result.steps:
+            if step.labels is not None:
+                step_of = dict(zip(dataset.colours, step.labels))
+                step.labels = tuple(map(step_of.__getitem__, dataset.pixels))
+    return result.with_labels(list(map(label_of.__getitem__, dataset.pixels)))
+
+
+def initial_centroids(
+    dataset: Dataset,
+    k: Optional[int],
+    init: InitSpec,
+    seed: int,
+    rng: str,
+    registry: Registry,
+) -> List[Centroid]:
+    """The exact starting centroids that ``init`` asks for."""
+    if isinstance(init, str):
+        k = 16 if k is None else k
+        _check_k(k)
+        entry = registry.initializer(init)
+        generator = make_generator(rng, seed)
+        try:
+            raw = entry.obj(dataset, k, generator)
+        except RefKMeansError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"initializer {init!r} from {entry.plugin} failed: {type(exc).__name__}: {exc}") from None
+        try:
+            raw = list(raw)
+        except TypeError:
+            raise PluginError(f"initializer {init!r} from {entry.plugin} returned {raw!r}, not a list") from None
+        if len(raw) != k:
+            raise PluginError(f"initializer {init!r} from {entry.plugin} returned {len(raw)} centroids, expected {k}")
+        try:
+            return [as_centroid(c, dataset.channels) for c in raw]
+        except UsageError as exc:
+            raise PluginError(f"initializer {init!r} from {entry.plugin} returned a bad centroid: {exc}") from None
+    given = [as_centroid(c, dataset.channels) for c in _as_list(init)]
+    if k is not None and k != len(given):
+        raise UsageError(f"k={k} but {len(given)} initial centroids were given")
+    _check_k(len(given))
+    return given
+
+
+def _check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise UsageError(f"k must be a positive integer, got {k!r}")
+
+
+def _as_list(init: Any) -> List[Any]:
+    try:
+        return list(init)
+    except TypeError:
+        raise UsageError(f"init must be an initializer name or a list of centroids, got {init!r}") from None
+
+
+def _as_tuples(pixels: Sequence[Sequence[int]]) -> List[tuple]:
+    try:
+        return [p if type(p) is tuple else tuple(p) for p in pixels]
+    except TypeError:
+        raise UsageError("pixels must be a sequence of integer tuples") from None

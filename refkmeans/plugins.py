@@ -1,0 +1,267 @@
+"""The plugin host: loads plugins and keeps what they register in registries by name.
+
+Built-in plugins (``DEFAULT_PLUGINS``) are always on.  Third-party plugins
+come from the ``refkmeans`` entry-point group; each is loaded on its own, so
+one that fails is reported (with its name and version) and the rest work.
+``REFKMEANS_LOAD_PLUGINS`` restricts them: a comma-separated list of
+entry-point names, or empty for none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from importlib import metadata
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import pluggy
+
+from . import hookspecs
+from .codec import Codec
+from .errors import PluginError, RefKMeansError, UsageError
+from .metric import Metric
+
+ENTRY_POINT_GROUP = "refkmeans"
+LOAD_ENV = "REFKMEANS_LOAD_PLUGINS"
+
+#: Modules registered on every plugin manager; they cannot be disabled.
+DEFAULT_PLUGINS = (
+    "refkmeans.builtin.initializers",
+    "refkmeans.builtin.metrics",
+    "refkmeans.builtin.netpbm",
+)
+
+
+class PluginFailure:
+    """A plugin that could not be used, and why."""
+
+    def __init__(self, name: str, version: str, message: str) -> None:
+        self.name = name
+        self.version = version
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"plugin {self.name} {self.version}: {self.message}".replace("  ", " ")
+
+    def __repr__(self) -> str:
+        return f"PluginFailure({self.name!r}, {self.version!r}, {self.message!r})"
+
+
+class Entry:
+    """One registered thing: its name, the object, and the plugin it came from."""
+
+    def __init__(self, name: str, obj: Any, plugin: str, description: str = "") -> None:
+        self.name = name
+        self.obj = obj
+        self.plugin = plugin
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r} from {self.plugin!r})"
+
+
+def get_plugin_manager(
+    load_entrypoints: bool = True, extra_plugins: Sequence[Any] = ()
+) -> Tuple[pluggy.PluginManager, List[PluginFailure], Dict[str, str]]:
+    """A plugin manager with the built-ins, the installed plugins and ``extra_plugins``.
+
+    ``extra_plugins`` are modules or objects with hook implementations,
+    registered as if installed (handy in tests and notebooks).  Returns the
+    manager, the plugins that failed to load, and a map from plugin name to
+    distribution version.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    versions: Dict[str, str] = {}
+    for module_name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=module_name)
+        versions[module_name] = "builtin"
+    failures: List[PluginFailure] = []
+    if load_entrypoints:
+        _load_entry_points(pm, failures, versions)
+    for plugin in extra_plugins:
+        name = pm.register(plugin, name=getattr(plugin, "__name__", None))
+        versions[str(name)] = "local"
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from None
+    return pm, failures, versions
+
+
+def _allowed_names() -> Optional[List[str]]:
+    value = os.environ.get(LOAD_ENV)
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _entry_points() -> Iterable[Tuple[Any, str]]:
+    """(entry point, distribution version) for the group, each name once."""
+    seen = set()
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP and ep.name not in seen:
+                seen.add(ep.name)
+                yield ep, dist.version
+
+
+def _load_entry_points(pm: pluggy.PluginManager, failures: List[PluginFailure], versions: Dict[str, str]) -> None:
+    allowed = _allowed_names()
+    for ep, version in sorted(_entry_points(), key=lambda item: item[0].name):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # a broken plugin must not take the others down
+            failures.append(PluginFailure(ep.name, version, f"failed to load: {type(exc).__name__}: {exc}"))
+            continue
+        versions[ep.name] = version
+
+
+class Registry:
+    """Initializers, metrics and codecs by name, gathered from every plugin."""
+
+    def __init__(self, load_entrypoints: bool = True, extra_plugins: Sequence[Any] = ()) -> None:
+        self.plugin_manager, self.failures, self.versions = get_plugin_manager(load_entrypoints, extra_plugins)
+        self.initializers: Dict[str, Entry] = {}
+        self.metrics: Dict[str, Entry] = {}
+        self.codecs: Dict[str, Entry] = {}
+        hook = self.plugin_manager.hook
+        self._collect(hook.refkmeans_register_initializers, self.initializers, "initializer", _check_initializer)
+        self._collect(hook.refkmeans_register_metrics, self.metrics, "metric", _check_metric)
+        self._collect(hook.refkmeans_register_codecs, self.codecs, "codec", _check_codec)
+
+    def _collect(self, hook: Any, table: Dict[str, Entry], kind: str, check: Callable[..., Entry]) -> None:
+        # Call each plugin on its own: a plugin that raises is reported by
+        # name, and names are checked for clashes whatever the call order.
+        for impl in hook.get_hookimpls():
+            plugin = impl.plugin_name
+            found: List[Entry] = []
+
+            def register(*args: Any, _found: List[Entry] = found, _plugin: str = plugin, **kwargs: Any) -> None:
+                _found.append(check(_plugin, *args, **kwargs))
+
+            try:
+                impl.function(register=register)
+            except RefKMeansError:
+                raise
+            except Exception as exc:
+                self.failures.append(
+                    PluginFailure(
+                        plugin, self.versions.get(plugin, ""), f"raised in its {kind} hook: {type(exc).__name__}: {exc}"
+                    )
+                )
+                continue
+            for entry in found:
+                if entry.name in table:
+                    other = table[entry.name].plugin
+                    raise PluginError(f"{kind} {entry.name!r} is registered by both {other} and {plugin}")
+                table[entry.name] = entry
+
+    def _get(self, table: Dict[str, Entry], kind: str, name: str) -> Entry:
+        try:
+            return table[name]
+        except KeyError:
+            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}") from None
+
+    def metric(self, name: str) -> Metric:
+        """The metric registered as ``name``."""
+        return self._get(self.metrics, "metric", name).obj  # type: ignore[no-any-return]
+
+    def initializer(self, name: str) -> Entry:
+        """The initializer entry registered as ``name``."""
+        return self._get(self.initializers, "initializer", name)
+
+    def codec(self, name: str) -> Codec:
+        """The codec registered as ``name``."""
+        return self._get(self.codecs, "codec", name).obj  # type: ignore[no-any-return]
+
+    def codec_for_extension(self, extension: str) -> Optional[Codec]:
+        """The codec that claims a file extension such as '.ppm', or None."""
+        extension = extension.lower()
+        for entry in sorted(self.codecs.values(), key=lambda e: e.name):
+            if extension in entry.obj.extensions:
+                return entry.obj  # type: ignore[no-any-return]
+        return None
+
+    def codec_for_data(self, head: bytes) -> Optional[Codec]:
+        """The first codec (by name) whose ``sniff`` recognises ``head``, or None."""
+        for entry in sorted(self.codecs.values(), key=lambda e: e.name):
+            try:
+                if entry.obj.sniff(head):
+                    return entry.obj  # type: ignore[no-any-return]
+            except Exception as exc:
+                raise PluginError(f"codec {entry.name!r} from {entry.plugin} failed to sniff: {exc}") from None
+        return None
+
+    def describe(self) -> Dict[str, Any]:
+        """Everything registered, as plain data (for ``refkmeans plugins --json``)."""
+
+        def rows(table: Dict[str, Entry]) -> List[Dict[str, str]]:
+            return [
+                {"name": e.name, "plugin": e.plugin, "description": e.description}
+                for e in sorted(table.values(), key=lambda e: e.name)
+            ]
+
+        return {
+            "plugins": [{"name": name, "version": self.versions.get(name, "")} for name in sorted(self.versions)],
+            "initializers": rows(self.initializers),
+            "metrics": rows(self.metrics),
+            "codecs": rows(self.codecs),
+            "failures": [{"name": f.name, "version": f.version, "message": f.message} for f in self.failures],
+        }
+
+
+def _check_name(plugin: str, kind: str, name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise PluginError(f"plugin {plugin} registered a {kind} without a name")
+    return name
+
+
+def _check_initializer(plugin: str, name: str, function: Callable[..., Any], description: str = "") -> Entry:
+    _check_name(plugin, "initializer", name)
+    if not callable(function):
+        raise PluginError(f"plugin {plugin} registered initializer {name!r} that is not callable")
+    return Entry(name, function, plugin, description or (function.__doc__ or "").strip().split("\n")[0])
+
+
+def _check_metric(plugin: str, metric: Any) -> Entry:
+    name = _check_name(plugin, "metric", getattr(metric, "name", None))
+    for method in ("distance", "key"):
+        if not callable(getattr(metric, method, None)):
+            raise PluginError(f"plugin {plugin} registered metric {name!r} without a {method}() method")
+    if not hasattr(metric, "error_bound"):
+        metric.error_bound = lambda d, channels: None
+    if not hasattr(metric, "exact"):
+        metric.exact = True
+    return Entry(name, metric, plugin, getattr(metric, "description", ""))
+
+
+def _check_codec(plugin: str, codec: Any) -> Entry:
+    name = _check_name(plugin, "codec", getattr(codec, "name", None))
+    for method in ("sniff", "decode", "encode"):
+        if not callable(getattr(codec, method, None)):
+            raise PluginError(f"plugin {plugin} registered codec {name!r} without a {method}() method")
+    return Entry(name, codec, plugin, getattr(codec, "description", ""))
+
+
+_DEFAULT: Dict[bool, Registry] = {}
+
+
+def get_registry(load_entrypoints: bool = True) -> Registry:
+    """The shared registry (built on first use), with or without third-party plugins."""
+    if load_entrypoints not in _DEFAULT:
+        _DEFAULT[load_entrypoints] = Registry(load_entrypoints)
+    return _DEFAULT[load_entrypoints]
+
+
+def reset_registry() -> None:
+    """Forget the shared registries, so the next use reloads plugins (for tests)."""
+    _DEFAULT.clear()
+
+
+def names(table: Dict[str, Entry]) -> Sequence[str]:
+    """Sorted names in a registry table."""
+    return sorted(table)

@@ -1,0 +1,108 @@
+"""What a k-means run returns: exact centroids, labels, and (optionally) every step."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .rational import Centroid, palette_colour
+
+
+class Step:
+    """One iteration: the centroids it started from and what assignment did with them.
+
+    ``inertia`` is exact (sum of squared Euclidean distances of the pixels to
+    these centroids under this step's labels); ``changed`` counts pixels whose
+    label differs from the previous step (None at the first step).
+    """
+
+    __slots__ = ("iteration", "centroids", "counts", "inertia", "changed", "empty", "relocated", "labels")
+
+    def __init__(
+        self,
+        iteration: int,
+        centroids: Tuple[Centroid, ...],
+        counts: Tuple[int, ...],
+        inertia: Fraction,
+        changed: Optional[int],
+        empty: Tuple[int, ...],
+        relocated: Dict[int, Centroid],
+        labels: Optional[Tuple[int, ...]] = None,
+    ) -> None:
+        self.iteration = iteration
+        self.centroids = centroids
+        self.counts = counts
+        self.inertia = inertia
+        self.changed = changed
+        self.empty = empty
+        self.relocated = relocated
+        self.labels = labels
+
+    def __repr__(self) -> str:
+        return (
+            f"Step({self.iteration}, inertia={float(self.inertia):.6g}, "
+            f"changed={self.changed}, empty={list(self.empty)})"
+        )
+
+
+class Result:
+    """The outcome of :func:`refkmeans.kmeans`.
+
+    ``centroids`` are tuples of Fractions; ``labels`` has one int per input
+    pixel; ``inertia`` is the correctly rounded float of ``inertia_exact``.
+    """
+
+    def __init__(
+        self,
+        centroids: Tuple[Centroid, ...],
+        labels: List[int],
+        iterations: int,
+        converged: bool,
+        inertia_exact: Fraction,
+        counts: Tuple[int, ...],
+        steps: Optional[List[Step]] = None,
+        metric: str = "euclidean",
+    ) -> None:
+        self.centroids = centroids
+        self.labels = labels
+        self.iterations = iterations
+        self.converged = converged
+        self.inertia_exact = inertia_exact
+        self.counts = counts
+        self.steps = steps
+        self.metric = metric
+
+    @property
+    def inertia(self) -> float:
+        """Sum of squared Euclidean distances to the centroids, correctly rounded."""
+        return float(self.inertia_exact)
+
+    @property
+    def k(self) -> int:
+        """Number of centroids."""
+        return len(self.centroids)
+
+    def palette(self, maxval: int = 255) -> List[Tuple[int, ...]]:
+        """The output colours: centroids rounded half up and clamped to 0..maxval."""
+        return [palette_colour(c, maxval) for c in self.centroids]
+
+    def float_centroids(self) -> List[Tuple[float, ...]]:
+        """Centroids as correctly rounded floats."""
+        return [tuple(float(v) for v in c) for c in self.centroids]
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "stopped"
+        return f"Result(k={self.k}, iterations={self.iterations} ({state}), inertia={self.inertia:.6g})"
+
+    def with_labels(self, labels: Sequence[int]) -> Result:
+        """A copy whose labels are replaced (used to expand colour labels to pixels)."""
+        return Result(
+            self.centroids,
+            list(labels),
+            self.iterations,
+            self.converged,
+            self.inertia_exact,
+            self.counts,
+            self.steps,
+            self.metric,
+        )
