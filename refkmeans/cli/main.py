@@ -15,9 +15,9 @@ from typing import List, Optional
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, RefKMeansError
-from . import demo, plugins_cmd, quantize_cmd
+from . import conform, demo, plugins_cmd, quantize_cmd, vectors
 
-COMMANDS = (quantize_cmd, demo, plugins_cmd)
+COMMANDS = (quantize_cmd, demo, plugins_cmd, conform, vectors)
 
 
 class Parser(argparse.ArgumentParser):
