@@ -12,7 +12,7 @@ demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
 
 test: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/ruff check refkmeans tests
+	$(TEST_VENV)/bin/ruff check refkmeans tests peers
 	$(TEST_VENV)/bin/mypy refkmeans
 	$(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 

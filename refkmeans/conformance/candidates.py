@@ -200,7 +200,14 @@ def _keywords(function: Callable[..., Any]) -> Tuple[str, ...]:
 class CommandCandidate(Candidate):
     """A program in any language, run once per case, or once for all cases with ``batch`` (KM-CMD-1)."""
 
-    def __init__(self, command: str, timeout: float = 60.0, core_only: bool = False, batch: bool = False) -> None:
+    def __init__(
+        self,
+        command: str,
+        timeout: float = 60.0,
+        core_only: bool = False,
+        batch: bool = False,
+        cwd: Optional[str] = None,
+    ) -> None:
         try:
             self.argv = shlex.split(command)
         except ValueError as exc:
@@ -212,6 +219,7 @@ class CommandCandidate(Candidate):
         self.timeout = timeout
         self.core_only = core_only
         self.batch = batch
+        self.cwd = cwd
         self._answers: Dict[str, Any] = {}
 
     def skip_reason(self, case: Case) -> Optional[str]:
@@ -271,6 +279,7 @@ class CommandCandidate(Candidate):
                     capture_output=True,
                     text=True,
                     timeout=timeout,
+                    cwd=self.cwd,
                 )
             except FileNotFoundError:
                 raise UsageError(f"--cmd: program {self.argv[0]!r} not found") from None

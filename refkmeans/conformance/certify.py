@@ -88,6 +88,7 @@ class Verdict:
         diagnosis: Optional[Diagnosis] = None,
         message: str = "",
         matches_reference: Optional[bool] = None,
+        iterations: Optional[int] = None,
     ) -> None:
         self.case_id = case_id
         self.status = status
@@ -99,6 +100,8 @@ class Verdict:
         self.diagnosis = diagnosis
         self.message = message
         self.matches_reference = matches_reference
+        #: How many iterations the candidate's trace holds (step-wise certification only).
+        self.iterations = iterations
         #: Set by the runner when the case was expected to fail (an xfail list).
         self.expected_failure = ""
 
@@ -114,6 +117,7 @@ class Verdict:
             "mode": self.mode,
             "tolerance": self.tolerance,
             "matches_reference": self.matches_reference,
+            "iterations": self.iterations,
             "verified": self.verified,
             "notes": self.notes,
             "deviations": [d.to_json() for d in self.deviations],
@@ -150,6 +154,7 @@ class Certifier:
         self.verified: List[str] = []
         self.notes: List[str] = []
         self.deviations: List[Deviation] = []
+        self.iterations: Optional[int] = None
         self.key_name = "squared distance" if case.metric in ("euclidean", "sqeuclidean") else "distance"
 
     # -- entry point --------------------------------------------------------------
@@ -183,6 +188,7 @@ class Certifier:
             deviations=self.deviations,
             diagnosis=diagnosis,
             matches_reference=matches,
+            iterations=self.iterations,
         )
 
     # -- step-wise ------------------------------------------------------------------
@@ -192,7 +198,7 @@ class Certifier:
         trace = output.trace or []
         final_c, final_l = output.centroids, output.labels
         assert final_c is not None and final_l is not None
-        T = len(trace)
+        T = self.iterations = len(trace)
         self._check_start(trace[0][0] if trace else final_c, returned=not trace and case.max_iter == 0)
         for t, (centroids, labels) in enumerate(trace):
             previous = trace[t - 1] if t else None
@@ -429,6 +435,8 @@ class Certifier:
                 if off_by is not None:
                     raise _Failed(off_by)
                 self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
+                if ref.converged:
+                    self._check_fixed_point(centroids, labels)
                 raise _Failed(self._diagnose_final_difference(centroids, labels))
         self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
         self.verified.append("final labels are exact argmins of the final centroids")
@@ -486,7 +494,8 @@ class Certifier:
             n = sums.counts[j]
             if n and not dx.close_to(centroids[j], mean(sums.totals[j], n), self.tol.centroid(n)):
                 exact = mean(sums.totals[j], n)
-                d = self._diagnose_mean(None, j, n, sums.totals[j], exact, centroids[j], labels, centroids, [], None)
+                unknown_before: List[MaybeCentroid] = [None] * case.k  # a fixed point has no "before"
+                d = self._diagnose_mean(None, j, n, sums.totals[j], exact, centroids[j], labels, unknown_before, [], None)
                 if d.cause == "wrong-mean" and not d.evidence:
                     d.cause, d.rule = "iteration-count", "KM-STOP-1"
                     d.evidence = "the reference converged; a state that is not a fixed point stopped too early"
@@ -806,6 +815,8 @@ class Certifier:
         case = self.case
         if got is None:
             what = "made it not a number (the mean of no pixels)"
+        elif before is not None and dx.close_to(got, before, self.tol.start):
+            what = f"left it at {dx.vec(got)}"
         elif got in [tuple(Fraction(v) for v in p) for p in case.pixels]:
             what = f"moved it to {dx.vec(got)}, a pixel's colour (a relocation)"
         else:

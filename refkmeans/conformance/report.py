@@ -14,7 +14,7 @@ def verdict_summary(verdict: Verdict) -> str:
         return verdict.message
     if verdict.diagnosis is not None:
         return f"{verdict.diagnosis.where}: {verdict.diagnosis.cause} ({verdict.diagnosis.rule or 'no rule'})"
-    parts = [verdict.mode]
+    parts = [verdict.mode + ("" if verdict.iterations is None else f", {verdict.iterations} iteration(s)")]
     if verdict.deviations:
         exact = sum(1 for d in verdict.deviations if d.gap == 0)
         near = len(verdict.deviations) - exact
@@ -106,11 +106,14 @@ def markdown_summary(runs: Sequence[SuiteRun], names: Sequence[str]) -> List[str
 
 
 def markdown_details(run: SuiteRun) -> List[str]:
-    """Per case: status and reason; failures get their diagnosis in a code block."""
+    """Per case: status and reason; then the diagnosis of the first failure of each cause."""
     lines = ["| case | verdict | why |", "|---|---|---|"]
     blocks: List[str] = []
+    shown = set()
     for v in run.verdicts:
         lines.append(f"| `{v.case_id}` | {v.status} | {markdown_cell(verdict_summary(v))} |")
-        if v.diagnosis is not None and v.diagnosis.cause != "output" and len(blocks) < 3 * 40:
-            blocks += [f"`{v.case_id}`:", "", "```"] + v.diagnosis.lines() + ["```", ""]
+        if v.diagnosis is not None and v.diagnosis.cause not in shown:
+            shown.add(v.diagnosis.cause)
+            blocks += [f"First `{v.diagnosis.cause}` failure, `{v.case_id}`:", "", "```"]
+            blocks += v.diagnosis.lines() + ["```", ""]
     return lines + ([""] + blocks if blocks else [])

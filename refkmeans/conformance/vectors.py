@@ -545,7 +545,7 @@ def default_root() -> Optional[Path]:
 
 
 def load_suite(folder: Optional[str] = None) -> List[Case]:
-    """The cases of a vectors folder, in file then case order.
+    """The cases of a vectors folder: the suite's groups in their order, then other files by name.
 
     With no folder: ``$REFKMEANS_VECTORS``, else the committed ``vectors/v1``
     of a source checkout, else the suite regenerated in memory (identical by
@@ -559,7 +559,11 @@ def load_suite(folder: Optional[str] = None) -> List[Case]:
         return build_all()
     if not root.is_dir():
         raise UsageError(f"vectors folder {root} does not exist")
-    names = sorted(p.name for p in root.glob("*.json") if p.name != SCHEMA_FILE)
+    from .cases import GROUPS
+
+    order = {f"{group}.json": i for i, group in enumerate(GROUPS)}
+    names = sorted((p.name for p in root.glob("*.json") if p.name != SCHEMA_FILE),
+                   key=lambda name: (order.get(name, len(order)), name))
     if not names:
         raise UsageError(f"vectors folder {root} holds no vector files (*.json)")
     cases: List[Case] = []
