@@ -8,6 +8,7 @@ whether the committed copy is current for the environment at hand.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from refkmeans.conformance.candidates import Candidate, CommandCandidate, PythonCandidate
-from refkmeans.conformance.report import markdown_cell, markdown_details, markdown_summary
+from refkmeans.conformance.report import markdown_details, markdown_summary
 from refkmeans.conformance.suite import SuiteRun, run_suite
 from refkmeans.conformance.vectors import SUITE_VERSION, Case, load_suite
 
@@ -96,7 +97,7 @@ PEERS: List[Peer] = [
 ]
 
 
-def install_ml_kmeans(timeout: float = 180.0) -> Optional[str]:
+def install_ml_kmeans(timeout: float = 120.0) -> Optional[str]:
     """Install the pinned ml-kmeans into peers/js/node_modules (gitignored); None on success, else why not."""
     if (JS / "node_modules" / "ml-kmeans" / "package.json").is_file():
         return None
@@ -105,7 +106,8 @@ def install_ml_kmeans(timeout: float = 180.0) -> Optional[str]:
         return "npm is not installed"
     try:
         done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"],
+            [npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error",
+             "--fetch-retries=1", "--fetch-timeout=30000"],
             cwd=JS, capture_output=True, text=True, timeout=timeout,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -131,11 +133,20 @@ def versions() -> Dict[str, str]:
 
 
 def about(peer: Peer) -> str:
-    """The peer's description: its own text, else its adapter module's first paragraph."""
+    """The peer's description as Markdown: its own text, else its adapter's docstrings.
+
+    That is the function's first paragraph, then the module's docstring after
+    its title line (which explains how the library is called and what it does
+    differently).
+    """
     if peer.about or not peer.impl:
         return peer.about
-    module = importlib.import_module(peer.impl.split(":")[0])
-    return (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    module_name, function_name = peer.impl.split(":")
+    module = importlib.import_module(module_name)
+    function = inspect.cleandoc(getattr(module, function_name).__doc__ or "").split("\n\n")[0]
+    body = inspect.cleandoc(module.__doc__ or "").split("\n\n")[1:]
+    text = "\n\n".join([" ".join(function.split())] + body)
+    return text.replace("``", "`").replace("::\n", ":\n")
 
 
 def run_peers(
@@ -183,7 +194,7 @@ def document(results: Sequence[Tuple[Peer, Optional[SuiteRun], str]], env: Dict[
         if reason:
             lines.append(f"\nNot run here: {peer.name} ({reason}).")
     for peer, run in ran:
-        lines += ["", f"## {peer.name}", "", markdown_cell(about(peer)), "", f"Run: `{peer.command}`", ""]
+        lines += ["", f"## {peer.name}", "", about(peer), "", f"Run: `{peer.command}`", ""]
         lines += markdown_details(run)
     return "\n".join(lines).rstrip() + "\n"
 

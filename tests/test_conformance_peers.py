@@ -35,7 +35,7 @@ FLAGS = {c.id: set(c.flags) for c in SUITE}
 @pytest.fixture(scope="module")
 def runs():
     """Every peer that can run here, on the whole suite (the npm peer is installed first if possible)."""
-    verdicts.install_ml_kmeans(timeout=120)
+    verdicts.install_ml_kmeans(timeout=90)
     return {peer.name: (run, reason) for peer, run, reason in verdicts.run_peers(SUITE)}
 
 
