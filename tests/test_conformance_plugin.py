@@ -32,7 +32,7 @@ def refuses(pixels, init, max_iter):
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # a bare pytest starts much faster
     pytester.syspathinsert(str(ROOT))
-    pytester.makepyfile(mykmeans=IMPLEMENTATION)
+    pytester.makepyfile(plugin_example_kmeans=IMPLEMENTATION)
     pytester.makeconftest('pytest_plugins = ["refkmeans.conformance.pytest_plugin"]\n')
     return pytester
 
@@ -43,7 +43,7 @@ def test_without_an_implementation_the_plugin_adds_nothing(project):
 
 
 def test_each_case_becomes_a_test_that_passes_for_a_correct_implementation(project):
-    result = project.runpytest("-p", "no:cacheprovider", "--refkmeans-impl", "mykmeans:good", "--refkmeans-case",
+    result = project.runpytest("-p", "no:cacheprovider", "--refkmeans-impl", "plugin_example_kmeans:good", "--refkmeans-case",
                                "ties", "-v")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*refkmeans-conformance::ties/gray-midpoint PASSED*"])
@@ -52,7 +52,7 @@ def test_each_case_becomes_a_test_that_passes_for_a_correct_implementation(proje
 def test_a_failure_shows_the_diagnosis_and_xfail_by_case_id_is_strict(project):
     project.makeini(
         "[pytest]\n"
-        "refkmeans_impl = mykmeans:unassigned\n"
+        "refkmeans_impl = plugin_example_kmeans:unassigned\n"
         "refkmeans_cases = basic k/one\n"
         "refkmeans_xfail =\n"
         "    basic/gray-*: we never assign\n"
@@ -65,7 +65,7 @@ def test_a_failure_shows_the_diagnosis_and_xfail_by_case_id_is_strict(project):
 
 
 def test_unsupported_cases_are_skipped_with_the_reason(project):
-    result = project.runpytest("-p", "no:cacheprovider", "--refkmeans-impl", "mykmeans:refuses", "--refkmeans-case",
+    result = project.runpytest("-p", "no:cacheprovider", "--refkmeans-impl", "plugin_example_kmeans:refuses", "--refkmeans-case",
                                "k/one", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*not this one*"])
