@@ -469,3 +469,11 @@ def test_the_reports_count_and_explain():
     assert table[2].startswith("| buggy | float64 | 1 | 1 | 1 | 0 | 1 | **non-conformant** | stale-labels (1")
     details = "\n".join(markdown_details(run))
     assert "First `stale-labels` failure, `stop/max-iter-2`" in details
+
+
+def test_a_trace_with_the_final_relabelling_as_an_extra_entry_gets_a_hint():
+    case = BY_ID["stop/max-iter-2"]
+    out = lloyd(case.pixels, [tuple(map(float, c)) for c in case.initial], 2)
+    out["trace"].append({"centroids": out["centroids"], "labels": out["labels"]})
+    verdict = certify(case, parse_output(out, case))
+    assert verdict.cause == "iteration-count" and "leave it out" in verdict.diagnosis.evidence

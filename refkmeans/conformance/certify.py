@@ -199,6 +199,7 @@ class Certifier:
         final_c, final_l = output.centroids, output.labels
         assert final_c is not None and final_l is not None
         T = self.iterations = len(trace)
+        self._check_length(trace, final_c)
         self._check_start(trace[0][0] if trace else final_c, returned=not trace and case.max_iter == 0)
         for t, (centroids, labels) in enumerate(trace):
             previous = trace[t - 1] if t else None
@@ -320,10 +321,14 @@ class Certifier:
         chosen = farthest_points(self.case.pixels, labels, centroids, self.metric, len(empties))  # type: ignore[arg-type]
         return {j: tuple(Fraction(v) for v in colour) for j, colour in zip(empties, chosen)}
 
-    def _check_stop(self, trace: List[Tuple[List[MaybeCentroid], List[int]]], final_c: List[MaybeCentroid]) -> None:
-        """KM-STOP-1/2: no more than max_iter iterations; fewer only after an update that changed nothing."""
+    def _check_length(self, trace: List[Tuple[List[MaybeCentroid], List[int]]], final_c: List[MaybeCentroid]) -> None:
+        """KM-STOP-2: no more than max_iter iterations (checked first: the steps past it are not steps)."""
         T, cap = len(trace), self.case.max_iter
         if T > cap:
+            evidence = "max_iter bounds the number of assignment+update steps (KM-STOP-2)"
+            if T == cap + 1 and trace[-1][0] == final_c:
+                evidence += ("; if the last entry is the final relabelling, leave it out: the trace has one entry "
+                             "per iteration, and the final labels go in 'labels'")
             raise _Failed(
                 Diagnosis(
                     "stop",
@@ -331,9 +336,13 @@ class Certifier:
                     "iteration-count",
                     f"the trace has {T} iterations but max_iter is {cap}",
                     iteration=cap,
-                    evidence="max_iter bounds the number of assignment+update steps (KM-STOP-2)",
+                    evidence=evidence,
                 )
             )
+
+    def _check_stop(self, trace: List[Tuple[List[MaybeCentroid], List[int]]], final_c: List[MaybeCentroid]) -> None:
+        """KM-STOP-1: fewer than max_iter iterations only after an update that changed nothing."""
+        T, cap = len(trace), self.case.max_iter
         centroid_rows = [c for c, _ in trace] + [final_c]
         unchanged = [t for t in range(T) if centroid_rows[t + 1] == centroid_rows[t]]
         if T < cap and (T - 1) not in unchanged:

@@ -31,12 +31,11 @@ def run_engine(
             pixels, init=init, max_iter=max_iter, metric=metric, empty=empty, engine=engine, trace=True,
             trace_labels=True,
         )
-    except EmptyClusterError as exc:
+    except EmptyClusterError:
         steps: List[Any] = []
         kmeans(pixels, init=init, max_iter=max_iter, metric=metric, empty="keep", engine=engine,
                progress=steps.append)
-        first = next(s for s in steps if s.empty)
-        assert str(first.iteration) in str(exc)
+        first = next(s for s in steps if s.empty)  # the keep run is the same up to the first empty cluster
         return {"error": "empty-cluster", "iteration": first.iteration, "cluster": first.empty[0]}
     number: Callable[[Any], Any] = str if exact else float
     assert result.steps is not None
