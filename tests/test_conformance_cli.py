@@ -83,8 +83,9 @@ def test_a_conformant_function_exits_0(capsys):
     code = main(["conform", "--impl", "refkmeans.conformance.own:plain", "--case", "ties", "--tolerance", "exact",
                  "--ties", "lowest", "-v"])
     out = capsys.readouterr().out
+    n = sum(1 for c in load_suite() if c.id.startswith("ties/"))
     assert code == 0, out
-    assert "5 case(s): 5 pass -> CONFORMANT" in out and "verified: start" in out
+    assert f"{n} case(s): {n} pass -> CONFORMANT" in out and "verified: start" in out
 
 
 def test_a_non_conformant_function_exits_7_with_the_diagnosis(capsys):

@@ -45,7 +45,9 @@ def test_without_an_implementation_the_plugin_adds_nothing(project):
 def test_each_case_becomes_a_test_that_passes_for_a_correct_implementation(project):
     result = project.runpytest("-p", "no:cacheprovider", "--refkmeans-impl", "plugin_example_kmeans:good", "--refkmeans-case",
                                "ties", "-v")
-    result.assert_outcomes(passed=5)
+    from refkmeans.conformance import load_suite
+
+    result.assert_outcomes(passed=sum(1 for c in load_suite() if c.id.startswith("ties/")))
     result.stdout.fnmatch_lines(["*refkmeans-conformance::ties/gray-midpoint PASSED*"])
 
 

@@ -1,11 +1,11 @@
-"""``refkmeans conform``: certify a k-means implementation against the golden vectors.
+"""refkmeans conform: certify a k-means implementation against the golden vectors.
 
     refkmeans conform --impl mypackage.kmeans:kmeans        # a Python function
-    refkmeans conform --cmd "node kmeans.mjs" --batch       # any program (SPEC.md section 10)
+    refkmeans conform --cmd "node kmeans.mjs" --batch       # any program (SPEC.md section C3)
     refkmeans conform --list                                # the case ids
 
 Exit status 0 when every case passes or is acceptable, 7 when a case fails
-or the candidate crashes, 2 for a usage error.
+or the candidate crashes, 2 for a usage error.  Guide: docs/conformance.md.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="--cmd: only the cases with the default metric and empty-cluster policy")
     parser.add_argument("--batch", action="store_true",
                         help="--cmd: start the program once and send every request as a JSON line")
-    parser.add_argument("--timeout", type=float, default=60.0, help="--cmd: seconds per case (default 60)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="--cmd: seconds per case (default 60)")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report (- for stdout)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show what was verified for every case")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")

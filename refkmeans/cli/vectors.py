@@ -1,4 +1,4 @@
-"""``refkmeans vectors``: write the golden vectors, or check that the committed ones are current.
+"""refkmeans vectors: write the golden vectors, or check that the committed ones are current.
 
     refkmeans vectors                     # (re)write ./vectors/v1
     refkmeans vectors --out DIR           # somewhere else

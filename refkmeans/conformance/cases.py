@@ -165,6 +165,16 @@ def recipes() -> List[Recipe]:
         seed=4,
     )
     add(
+        "ties/rgb-16-colours-first-step",
+        "16 starting pixels and first-step exact ties that mean-centred arithmetic (scikit-learn's) decides "
+        "the other way, after which the trajectories differ.",
+        scene_rgb(24, 16),
+        ["KM-ASN-2", "KM-INIT-1"],
+        k=16,
+        init="random",
+        seed=4,
+    )
+    add(
         "ties/float64-one-ulp",
         "Centroid 1 is one ulp above 3.0, so pixel 2 is nearer centroid 0 by a gap of about 9e-16.",
         row([(0,), (1,), (2,), (3,), (4,)]),
