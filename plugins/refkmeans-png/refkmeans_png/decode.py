@@ -89,7 +89,7 @@ def decode_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     transparency: Optional[Chunk] = None
     idats: List[Chunk] = []
     last_type = "IHDR"
-    seen: Dict[str, int] = {}
+    seen: Dict[str, int] = {"IHDR": 8}
     for chunk in chunks:
         kind, where = chunk.type, (chunk.type, chunk.offset)
         if kind == "IDAT" and idats and last_type != "IDAT":

@@ -18,11 +18,13 @@ Other maxvals
 
 Keeping files small
     Each row may use any of the five filters.  The encoder builds two
-    filtered streams: every row unfiltered, and every row with the filter
-    whose output has the smallest sum of absolute values read as signed
-    bytes (the libpng heuristic).  Each is deflated at level 9 with the
-    default and the ``filtered`` strategies, and the smallest of the four
-    results is kept.  The image data goes in one IDAT chunk; no ancillary
+    filtered streams: every row with the same filter (one stream for each
+    of the five), and each row with the filter whose output has the
+    smallest sum of absolute values read as signed bytes (the libpng
+    heuristic).  Each is deflated at level 9; the smallest is deflated
+    again with the ``filtered`` strategy, and the smaller result is kept.
+    Indexed images try two palette orders (see ``_palette_orders``), the
+    second with unfiltered rows only, which suit indices best.  The image data goes in one IDAT chunk; no ancillary
     chunks are written except tRNS and sBIT when needed.
 """
 
@@ -213,52 +215,48 @@ def _filtered_streams(
     depth: int,
     interlace: bool,
     choice: FilterChoice,
-    adaptive: bool,
+    every_filter: bool,
 ) -> List[bytes]:
-    """The candidate filtered streams (filter byte + row, every row of every pass)."""
-    rows: List[bytes] = []
-    for p in passes(width, height, interlace):
-        if p.width and p.height:
-            rows.extend(pack_row(row, depth) for row in gather(samples, width, channels, p))
-            rows.append(b"")  # a pass boundary: the next row has no row above
-    bpp = max(1, channels * depth // 8)
-    if choice is None:
-        return [_apply(rows, bpp, 0), _apply(rows, bpp, "adaptive")] if adaptive else [_apply(rows, bpp, 0)]
-    if choice != "adaptive" and choice not in range(5):
+    """The candidate filtered streams (filter byte + row, every row of every pass).
+
+    With ``choice`` None: every row unfiltered and, when ``every_filter``,
+    also each of the four other filters on every row and the per-row
+    adaptive choice.  Otherwise the one stream asked for.
+    """
+    if choice is not None and choice != "adaptive" and choice not in range(5):
         raise UsageError(f"png: filter must be 0..4 or 'adaptive', got {choice!r}")
-    return [_apply(rows, bpp, choice)]
-
-
-def _apply(rows: List[bytes], bpp: int, choice: Union[int, str]) -> bytes:
-    out = bytearray()
-    prior = b""
-    for row in rows:
-        if not row:
-            prior = b""
+    bpp = max(1, channels * depth // 8)
+    kinds = [0] if choice is None and not every_filter else list(range(5)) if choice in (None, "adaptive") else [int(choice)]  # type: ignore[arg-type]
+    streams = {kind: bytearray() for kind in kinds}
+    adaptive = bytearray()
+    for p in passes(width, height, interlace):
+        if not p.width or not p.height:
             continue
-        above = prior or bytes(len(row))
-        if choice == "adaptive":
-            candidates = [filter_row(kind, row, above, bpp) for kind in range(5)]
-            costs = [sum(line.translate(_SIGNED_ABS)) for line in candidates]
-            kind = costs.index(min(costs))
-            line = candidates[kind]
-        else:
-            kind = int(choice)
-            line = filter_row(kind, row, above, bpp)
-        out.append(kind)
-        out += line
-        prior = row
-    return bytes(out)
+        prior = b""
+        for row in (pack_row(row, depth) for row in gather(samples, width, channels, p)):
+            above = prior or bytes(len(row))
+            lines = {kind: filter_row(kind, row, above, bpp) for kind in kinds}
+            for kind, line in lines.items():
+                streams[kind].append(kind)
+                streams[kind] += line
+            if len(kinds) == 5:
+                # The libpng heuristic: the smallest sum of bytes read as signed numbers.
+                cost, kind = min((sum(line.translate(_SIGNED_ABS)), kind) for kind, line in lines.items())
+                adaptive.append(kind)
+                adaptive += lines[kind]
+            prior = row
+    if choice == "adaptive":
+        return [bytes(adaptive)]
+    return [bytes(stream) for stream in streams.values()] + ([bytes(adaptive)] if len(kinds) == 5 else [])
+
+
+def _deflate(stream: bytes, level: int, strategy: int) -> bytes:
+    packer = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
+    return packer.compress(stream) + packer.flush()
 
 
 def _compress(streams: List[bytes], level: int) -> bytes:
-    """The smallest deflate of any candidate stream, trying two strategies."""
-    best: Optional[bytes] = None
-    for stream in streams:
-        for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED):
-            packer = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
-            packed = packer.compress(stream) + packer.flush()
-            if best is None or len(packed) < len(best):
-                best = packed
-    assert best is not None
-    return best
+    """The smallest deflate of any candidate stream; the best one is also tried with Z_FILTERED."""
+    packed = [_deflate(stream, level, zlib.Z_DEFAULT_STRATEGY) for stream in streams]
+    best = min(range(len(streams)), key=lambda i: len(packed[i]))
+    return min(packed[best], _deflate(streams[best], level, zlib.Z_FILTERED), key=len)
