@@ -19,7 +19,7 @@ demo: $(DEMO_VENV)/.installed
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
-	$(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 
 $(DEMO_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(PYTHON) -m venv $(DEMO_VENV)

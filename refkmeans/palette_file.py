@@ -27,6 +27,7 @@ import re
 from fractions import Fraction
 from typing import Any, List, Optional, Sequence, Tuple
 
+from .codec import DEFAULT_MAX_PIXELS
 from .errors import ImageError, UsageError
 from .files import SNIFF_BYTES, decode, read_bytes
 from .plugins import Registry, get_registry
@@ -74,8 +75,7 @@ def read_palette(
     data = read_bytes(path)
     codec = registry.codec_for_data(data[:SNIFF_BYTES])
     if codec is not None:
-        kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
-        image = decode(codec, data, path, index=0, **kwargs)  # type: ignore[arg-type]
+        image = decode(codec, data, path, index=0, max_pixels=DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
         source = image.maxval
         raw = list(dict.fromkeys(image.iter_pixels()))
     else:

@@ -45,7 +45,7 @@ def test_a_bad_crc_names_the_chunk_and_its_offset(kind: bytes) -> None:
     broken = bytearray(GOOD)
     broken[position + 8 + length] ^= 1  # first CRC byte
     message = error_of(bytes(broken))
-    assert f"bad CRC" in message and message.endswith(f"in chunk {kind.decode()} at byte {position}")
+    assert "bad CRC" in message and message.endswith(f"in chunk {kind.decode()} at byte {position}")
 
 
 def test_a_bad_crc_in_an_ancillary_chunk_is_refused_too() -> None:
