@@ -11,14 +11,14 @@ import pytest
 
 refkmeans_colour = pytest.importorskip("refkmeans_colour")
 
+from refkmeans_colour import CIE76, CIEDE2000, ciede2000, srgb_to_lab  # noqa: E402
+from refkmeans_colour import lab as lab_module  # noqa: E402
+from refkmeans_colour import metrics as metrics_module  # noqa: E402
+
 from refkmeans import kmeans  # noqa: E402
 from refkmeans.errors import UsageError  # noqa: E402
 from refkmeans.plugins import Registry  # noqa: E402
 from refkmeans.testing import check_metric  # noqa: E402
-
-from refkmeans_colour import CIE76, CIEDE2000, ciede2000, srgb_to_lab  # noqa: E402
-from refkmeans_colour import lab as lab_module  # noqa: E402
-from refkmeans_colour import metrics as metrics_module  # noqa: E402
 
 # G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000 color-difference formula:
 # implementation notes, supplementary test data, and mathematical
