@@ -52,12 +52,13 @@ _CONVERTED = {"La": "LA", "RGBa": "RGBA", "RGBX": "RGB", "PA": "RGBA", "CMYK": "
 
 @contextmanager
 def _pixel_limit(max_pixels: int) -> Iterator[None]:
-    """Pillow's decompression-bomb limit set to ours for the duration of a decode."""
+    """Pillow's decompression-bomb limit set to ours (and its warnings silenced) during a decode."""
     saved = PILImage.MAX_IMAGE_PIXELS
     PILImage.MAX_IMAGE_PIXELS = max_pixels
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            # Pillow's warnings (the bomb warning, damaged metadata) are not ours to print.
+            warnings.simplefilter("ignore")
             yield
     finally:
         PILImage.MAX_IMAGE_PIXELS = saved
