@@ -151,7 +151,12 @@ def floyd_steinberg(
     return indices
 
 
-def dithered(q: Quantized, method: str = "floyd-steinberg", strength: Union[str, Fraction] = 1, metric: Optional[Metric] = None) -> Quantized:
+def dithered(
+    q: Quantized,
+    method: str = "floyd-steinberg",
+    strength: Union[str, int, float, Fraction] = 1,
+    metric: Optional[Metric] = None,
+) -> Quantized:
     """``q`` with its indices (and image) redone by error diffusion onto the same palette.
 
     The k-means result is kept as it was: dithering changes what is
