@@ -232,3 +232,24 @@ def test_decode_errors_that_are_image_errors_are_accepted() -> None:
             return super().decode(data, index=index, max_pixels=max_pixels)
 
     assert check_codec_roundtrip(Strict("none"), sample_images(channels=(1,))) > 0
+
+
+def test_the_plugin_guide_metric_example_runs_and_passes_its_own_check() -> None:
+    import re
+    import types
+    from pathlib import Path
+
+    from refkmeans import kmeans
+    from refkmeans.plugins import Registry
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", guide, flags=re.S)
+    plugin_source = next(block for block in blocks if "class Weighted" in block)
+    usage = next(block for block in blocks if "check_metric(Weighted())" in block)
+    plugin = types.ModuleType("weighted_plugin")
+    exec(plugin_source, plugin.__dict__)
+    exec(usage, dict(plugin.__dict__))  # asserts by itself
+    registry = Registry(load_entrypoints=False, extra_plugins=[plugin])
+    # Green counts double red here: (0, 10, 0) is nearer to (0, 0, 0) by weight 4 * 100 than (15, 0, 0) by 2 * 225.
+    result = kmeans([(0, 0, 0), (15, 0, 0), (0, 10, 0)], init=[(0, 0, 0), (15, 10, 0)], max_iter=0, metric="weighted", registry=registry)
+    assert result.labels == [0, 1, 0]
