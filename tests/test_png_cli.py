@@ -145,3 +145,43 @@ def test_the_demo_writes_a_png_beside_the_ppm_files(tmp_path: Path, capsys) -> N
     assert {p.name for p in tmp_path.iterdir()} == {"scene.ppm", "scene-k8.ppm", "scene-k8.png"}
     assert read(str(tmp_path / "scene-k8.png")) == read(str(tmp_path / "scene-k8.ppm"))
     assert "indexed PNG" in capsys.readouterr().out
+
+
+def test_refkmeans_plugins_lists_what_the_first_party_plugins_register(capsys) -> None:
+    pytest.importorskip("refkmeans_png")
+    pytest.importorskip("refkmeans_colour")
+    assert main(["plugins"]) == 0
+    text = capsys.readouterr().out
+    assert "  png          PNG (pure Python" in text and "  cie76        CIE76" in text
+    assert main(["plugins", "--json"]) == 0
+    import json
+
+    info = json.loads(capsys.readouterr().out)
+    assert {"png": "png", "cie76": "colour"}.items() <= {row["name"]: row["plugin"] for row in info["codecs"] + info["metrics"]}.items()
+    assert main(["--no-plugins", "plugins", "--json"]) == 0
+    assert "png" not in {row["name"] for row in json.loads(capsys.readouterr().out)["codecs"]}
+
+
+def test_a_png_on_standard_input_is_recognised_by_its_signature(tmp_path: Path, monkeypatch) -> None:
+    needs_png()
+    import io
+    import sys
+
+    from refkmeans_png import encode_png
+
+    image = scene(24, 16)
+    stdin = io.TextIOWrapper(io.BytesIO(encode_png(image)))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.chdir(tmp_path)
+    assert main(["quantize", "-", "-k", "4", "-q"]) == 0
+    assert read(str(tmp_path / "quantized-k4.ppm")).pixel_count == 24 * 16
+
+
+def test_writing_a_png_over_its_own_input_is_refused(tmp_path: Path, capsys) -> None:
+    needs_png()
+    source = tmp_path / "photo.png"
+    write(str(source), scene(16, 8))
+    before = source.read_bytes()
+    assert main(["quantize", str(source), "-o", str(source), "--force"]) == 2
+    assert "is the input" in capsys.readouterr().err
+    assert source.read_bytes() == before
