@@ -14,7 +14,6 @@ PLUGIN_PACKAGES := plugins/refkmeans-png/refkmeans_png plugins/refkmeans-pillow/
 
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
-	$(DEMO_VENV)/bin/refkmeans plugins
 
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks

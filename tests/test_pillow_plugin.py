@@ -211,3 +211,24 @@ def test_pillow_and_the_pure_python_codecs_agree_on_a_netpbm_picture(tmp_path: P
     image = scene(20, 10)
     tiff = CODECS["pillow-tiff"].encode(image)
     assert CODECS["pillow-tiff"].decode(tiff) == NetpbmCodec().decode(NetpbmCodec().encode(image))
+
+
+def test_the_core_never_imports_pillow(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    for source in (root / "refkmeans").rglob("*.py"):
+        text = source.read_text()
+        assert "import PIL" not in text and "from PIL" not in text, source
+    script = (
+        "import sys, refkmeans\n"
+        "from refkmeans.scene import scene\n"
+        f"q = refkmeans.quantize(scene(16, 8), k=4)\n"
+        f"refkmeans.write({str(tmp_path / 'out.ppm')!r}, q.image)\n"
+        "assert 'PIL' not in sys.modules, 'PIL imported'\n"
+    )
+    env = dict(os.environ, REFKMEANS_LOAD_PLUGINS="png,colour")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
