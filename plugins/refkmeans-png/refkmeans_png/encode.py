@@ -21,8 +21,9 @@ Keeping files small
     filtered streams: every row with the same filter (one stream for each
     of the five), and each row with the filter whose output has the
     smallest sum of absolute values read as signed bytes (the libpng
-    heuristic).  Each is deflated at level 9; the smallest is deflated
-    again with the ``filtered`` strategy, and the smaller result is kept.
+    heuristic).  All are ranked by a quick deflate (level 3); the two best
+    are deflated at level 9 with the default and the ``filtered``
+    strategies, and the smallest result is kept.
     Indexed images try two palette orders (see ``_palette_orders``), the
     second with unfiltered rows only, which suit indices best.  The image data goes in one IDAT chunk; no ancillary
     chunks are written except tRNS and sBIT when needed.
@@ -256,7 +257,10 @@ def _deflate(stream: bytes, level: int, strategy: int) -> bytes:
 
 
 def _compress(streams: List[bytes], level: int) -> bytes:
-    """The smallest deflate of any candidate stream; the best one is also tried with Z_FILTERED."""
-    packed = [_deflate(stream, level, zlib.Z_DEFAULT_STRATEGY) for stream in streams]
-    best = min(range(len(streams)), key=lambda i: len(packed[i]))
-    return min(packed[best], _deflate(streams[best], level, zlib.Z_FILTERED), key=len)
+    """The smallest deflate found: candidates are ranked by a quick deflate (level 3),
+    then the two best are deflated at ``level`` with the default and filtered strategies."""
+    if len(streams) > 2:
+        quick = sorted(range(len(streams)), key=lambda i: (len(_deflate(streams[i], 3, zlib.Z_DEFAULT_STRATEGY)), i))
+        streams = [streams[i] for i in quick[:2]]
+    packed = [_deflate(stream, level, strategy) for stream in streams for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED)]
+    return min(packed, key=len)

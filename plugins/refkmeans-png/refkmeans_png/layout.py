@@ -105,6 +105,9 @@ def gather(full: Sequence[int], width: int, channels: int, p: Pass) -> List[Sequ
     rows: List[Sequence[int]] = []
     for r in range(p.height):
         base = ((p.y0 + r * p.dy) * width + p.x0) * channels
+        if p.dx == 1:  # a whole row: one contiguous slice
+            rows.append(full[base : base + p.width * channels])
+            continue
         if channels == 1:
             rows.append(full[base : base + span : step])
             continue
