@@ -5,6 +5,11 @@
 ``decode_png(data)``        a PNG file's bytes to an :class:`refkmeans.Image`
 ``encode_png(image, ...)``  an image to PNG bytes, with every choice open
 =========================  ===============================================
+
+>>> from refkmeans.image import Image
+>>> data = encode_png(Image(2, 1, 3, 255, [255, 0, 0, 0, 0, 255]))
+>>> data[1:4], data[25], decode_png(data).pixels()   # 'PNG', colour type 3 (indexed)
+(b'PNG', 3, [(255, 0, 0), (0, 0, 255)])
 """
 
 from __future__ import annotations
