@@ -170,7 +170,19 @@ def test_other_maxvals_are_rescaled_halves_up_with_sbit_where_it_applies() -> No
 
 def test_an_8_bit_image_can_be_written_at_16_bits_exactly() -> None:
     image = Image(2, 1, 1, 255, [0, 255])
-    assert pypng_samples(encode_png(image, bit_depth=16))[3] == [0, 65535]
+    data = encode_png(image, bit_depth=16)
+    assert [v for row in png.Reader(bytes=data).read()[2] for v in row] == [0, 65535]
+    assert pypng_samples(data)[3] == [0, 255]  # sBIT 8 lets pypng give the 8-bit values back
+
+
+def test_sbit_is_written_only_when_it_is_smaller_than_the_depth() -> None:
+    wide = Image(2, 1, 1, 1023, [0, 1023])
+    assert b"sBIT" not in [kind for kind, _, _ in chunk_offsets(encode_png(wide, bit_depth=8))]
+    grey = Image(2, 1, 1, 1, [0, 1])
+    data = encode_png(grey, bit_depth=8)
+    sbit = [pos for kind, pos, _ in chunk_offsets(data) if kind == b"sBIT"]
+    assert len(sbit) == 1 and data[sbit[0] + 8] == 1
+    assert list(decode_png(data).samples) == [0, 255]
 
 
 @pytest.mark.parametrize(

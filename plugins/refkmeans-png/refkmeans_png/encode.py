@@ -105,9 +105,6 @@ def encode_png(
         depth = _GREY_DEPTHS.get(image.maxval, 0) if colour_type == 0 else (8 if image.maxval == 255 else 16 if image.maxval == 65535 else 0)
         if depth == 0:
             depth = 8 if image.maxval < 255 else 16
-            significant = image.maxval.bit_length()
-            if image.maxval == (1 << significant) - 1:
-                extra.append(make_chunk(b"sBIT", bytes([significant]) * channels))
         if bit_depth is not None:
             if bit_depth not in depths:
                 raise UsageError(f"png: bit depth {bit_depth} is not allowed for colour type {colour_type} ({name})")
@@ -115,6 +112,10 @@ def encode_png(
         samples: Sequence[int] = image.samples
         if (1 << depth) - 1 != image.maxval:
             samples = _rescale(samples, image.maxval, (1 << depth) - 1)
+            significant = image.maxval.bit_length()
+            if image.maxval == (1 << significant) - 1 and significant < depth:
+                # sBIT says how many bits are real, so a reader can undo the scaling exactly.
+                extra.append(make_chunk(b"sBIT", bytes([significant]) * channels))
         streams = _filtered_streams(samples, image.width, image.height, channels, depth, interlace, filter, True)
         stream = _compress(streams, level)
     header = struct.pack(">IIBBBBB", image.width, image.height, depth, colour_type, 0, 0, 1 if interlace else 0)
