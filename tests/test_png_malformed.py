@@ -8,6 +8,8 @@ import tracemalloc
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 refkmeans_png = pytest.importorskip("refkmeans_png")
 
@@ -217,3 +219,38 @@ def test_the_codec_holds_one_image_only() -> None:
     codec = refkmeans_png.PngCodec()
     with pytest.raises(ImageError, match="image 1 requested"):
         codec.decode(GOOD, index=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_corruption_gives_an_image_or_one_image_error(data: st.DataObject) -> None:
+    original = build(lcg_samples(5 * 4, 3, 2), 5, 4, 4, 3, interlaced=True, palette=[(1, 2, 3)] * 4, trns=b"\x00")
+    broken = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(broken) - 1))
+        broken[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(broken)))
+    try:
+        decode_png(bytes(broken[:cut]) if cut < len(broken) else bytes(broken))
+    except ImageError as exc:
+        assert str(exc).startswith("png: ") and "\n" not in str(exc)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from([(8, 2), (1, 0), (16, 6), (2, 3)]), st.booleans(), st.data())
+def test_random_image_data_with_valid_chunks_decodes_or_fails_cleanly(mode, interlace: bool, data: st.DataObject) -> None:
+    depth, colour_type = mode
+    planes = {0: 1, 2: 3, 3: 1, 6: 4}[colour_type]
+    exact = 5 * (1 + (3 * planes * depth + 7) // 8)  # the size a non-interlaced 3x5 image needs
+    size = data.draw(st.sampled_from([exact, exact - 1, exact + 1]) if not interlace else st.integers(0, 90))
+    # Filter bytes mostly valid, so that decoding gets past them.
+    stream = bytes(data.draw(st.lists(st.integers(0, 5), min_size=size, max_size=size)))
+    chunks = [ihdr(3, 5, depth, colour_type, int(interlace))]
+    if colour_type == 3:
+        chunks.append(chunk(b"PLTE", bytes(range(9))))
+    try:
+        image = decode_png(png_file(*chunks, chunk(b"IDAT", zlib.compress(stream)), chunk(b"IEND")))
+    except ImageError as exc:
+        assert str(exc).startswith("png: ")
+    else:
+        assert image.pixel_count == 15
