@@ -92,6 +92,22 @@ def test_palette_remaps_onto_a_fixed_palette_without_iterating(tmp_path: Path, c
         assert got == best
 
 
+def test_palette_output_is_named_after_the_mapping(tmp_path: Path, monkeypatch) -> None:
+    source = scene_file(tmp_path)
+    palette = tmp_path / "palette.json"
+    palette.write_text('["#000000", "#ffffff"]')
+    assert main(["quantize", str(source), "--palette", str(palette), "-q"]) == 0
+    assert set(read(str(tmp_path / "scene-mapped.ppm")).pixels()) <= {(0, 0, 0), (255, 255, 255)}
+    import io
+    import sys
+
+    ppm = (tmp_path / "scene.ppm").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ppm)))
+    monkeypatch.chdir(tmp_path)
+    assert main(["quantize", "-", "--palette", str(palette), "-q"]) == 0
+    assert (tmp_path / "mapped.ppm").exists()
+
+
 def test_palette_from_an_image_file_and_dithering(tmp_path: Path, capsys) -> None:
     source = scene_file(tmp_path)
     palette_image = tmp_path / "palette.ppm"

@@ -50,9 +50,17 @@ def default_output(input_path: str, k: int) -> str:
     return f"{stem}-k{k}{ext or '.ppm'}"
 
 
+def mapped_output(input_path: str) -> str:
+    """IN-mapped.EXT beside the input, for --palette (stdin gives mapped.ppm)."""
+    if input_path == "-":
+        return "mapped.ppm"
+    stem, ext = os.path.splitext(input_path)
+    return f"{stem}-mapped{ext or '.ppm'}"
+
+
 def run(args: argparse.Namespace) -> int:
     registry = get_registry(not args.no_plugins)
-    output = args.output or default_output(args.input, args.k)
+    output = args.output or (mapped_output(args.input) if args.palette else default_output(args.input, args.k))
     if output != "-":
         same = args.input != "-" and os.path.exists(args.input) and os.path.exists(output)
         if same and os.path.samefile(args.input, output):
