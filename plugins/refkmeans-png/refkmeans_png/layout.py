@@ -20,6 +20,15 @@ COLOUR_TYPES = {
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 
 
+# For bit depths below 8, sample j of each byte: translate tables to take it
+# out of a packed byte (unpack) and to put it in place (pack), made once.
+_UNPACK = {
+    depth: [bytes((v >> (8 - depth * (j + 1))) & ((1 << depth) - 1) for v in range(256)) for j in range(8 // depth)]
+    for depth in (1, 2, 4)
+}
+_PACK = {depth: [bytes((v << (8 - depth * (j + 1))) & 255 for v in range(256)) for j in range(8 // depth)] for depth in (1, 2, 4)}
+
+
 class Pass(NamedTuple):
     """One sub-image: its origin and steps in the full image, and its size."""
 
@@ -59,11 +68,9 @@ def unpack_row(row: bytes, depth: int, count: int) -> Sequence[int]:
             samples.byteswap()  # PNG is big-endian
         return samples
     per_byte = 8 // depth
-    mask = (1 << depth) - 1
     out = bytearray(len(row) * per_byte)
-    for j in range(per_byte):
-        shift = 8 - depth * (j + 1)
-        out[j::per_byte] = row.translate(bytes((v >> shift) & mask for v in range(256)))
+    for j, table in enumerate(_UNPACK[depth]):
+        out[j::per_byte] = row.translate(table)
     return bytes(out[:count])
 
 
@@ -78,11 +85,9 @@ def pack_row(samples: Sequence[int], depth: int) -> bytes:
         return wide.tobytes()
     per_byte = 8 // depth
     padded = bytes(samples) + bytes(-len(samples) % per_byte)
-    packed = bytes(len(padded) // per_byte)
-    for j in range(per_byte):
-        shift = 8 - depth * (j + 1)
-        part = padded[j::per_byte].translate(bytes((v << shift) & 255 for v in range(256)))
-        packed = bytes(map(or_, packed, part))
+    packed = padded[0::per_byte].translate(_PACK[depth][0])
+    for j in range(1, per_byte):
+        packed = bytes(map(or_, packed, padded[j::per_byte].translate(_PACK[depth][j])))
     return packed
 
 
