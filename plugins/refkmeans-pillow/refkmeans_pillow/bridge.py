@@ -96,7 +96,9 @@ class PillowCodec(Codec):
             except PILImage.DecompressionBombError as exc:
                 raise ImageError(f"{self.name}: {exc}") from None
             except Exception as exc:
-                raise ImageError(f"{self.name}: cannot read the file: {exc}") from None
+                # Pillow's messages may name the BytesIO object (an address); keep the line stable.
+                reason = str(exc).split(" <_io.")[0] or type(exc).__name__
+                raise ImageError(f"{self.name}: cannot read the file: {reason}") from None
             width, height = picture.size
             if width * height > max_pixels:
                 raise ImageError(f"{self.name}: {width}x{height} image has {width * height} pixels, above the limit of {max_pixels}")
