@@ -10,6 +10,7 @@ from ..errors import UsageError
 from ..files import check_writable, codec_for_path, read, write
 from ..plugins import get_registry
 from ..quantize import quantize
+from ..teach.trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
@@ -23,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", help="output codec (default: from the output's extension)")
     parser.add_argument("--plain", action="store_true", help="write the plain (text) variant where there is one")
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
+    parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 8)")
     add_kmeans_options(parser)
     parser.set_defaults(run=run)
 
@@ -44,9 +46,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"output {output} is the input; choose another -o")
         check_writable(output, args.force)
         codec_for_path(output, registry, args.format)  # fail before the work, not after
+    recorder = TraceRecorder(args.trace, args.force, output=output, input=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     progress = Progress(args.max_iter, enabled=not args.quiet)
-    q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
+    with recorder.recording(progress, image, source=args.input, k=args.k, **kmeans_kwargs(args)) as callback:
+        q = quantize(image, k=args.k, progress=callback, registry=registry, **kmeans_kwargs(args))
+    recorder.finish(q.result)
     progress.done()
     size = write(
         output,
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         registry=registry,
     )
     if not args.quiet:
-        stream = sys.stderr if output == "-" else sys.stdout
+        stream = sys.stderr if "-" in (output, args.trace) else sys.stdout
         in_bytes = None if args.input == "-" else os.path.getsize(args.input)
         for line in report_lines(q, in_bytes, size):
             print(line, file=stream)
