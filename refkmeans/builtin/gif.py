@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Optional
+from typing import Iterator, NamedTuple, Optional
 
 from ..codec import DEFAULT_MAX_PIXELS, Codec
 from ..errors import ImageError
@@ -284,7 +284,7 @@ def parse(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_frames: Opti
             continue
         if kind != _IMAGE:
             raise _fail(f"unexpected block type 0x{kind:02x}", pos)
-        frame, pos = _read_frame(data, pos, global_table, control)
+        frame, pos = _read_frame(data, pos, global_table, control, max_pixels)
         frames.append(frame)
         control = (None, 0, 0)
     if not frames:
@@ -292,7 +292,9 @@ def parse(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_frames: Opti
     return Gif(width, height, frames, loop)
 
 
-def _read_frame(data: bytes, pos: int, global_table: Optional[list], control: tuple) -> tuple[Frame, int]:
+def _read_frame(
+    data: bytes, pos: int, global_table: Optional[list], control: tuple, max_pixels: int
+) -> tuple[Frame, int]:
     start = pos
     if pos + 10 > len(data):
         raise _fail("premature end of file in an image descriptor", len(data))
@@ -301,6 +303,9 @@ def _read_frame(data: bytes, pos: int, global_table: Optional[list], control: tu
     width = data[pos + 5] | data[pos + 6] << 8
     height = data[pos + 7] | data[pos + 8] << 8
     packed = data[pos + 9]
+    if width * height > max_pixels:
+        # LZW can expand a small file enormously: refuse before decoding.
+        raise _fail(f"a {width}x{height} frame is larger than the limit of {max_pixels} pixels", start)
     pos += 10
     if packed & 0x80:
         colours, pos = _colour_table(data, pos, packed & 7)
@@ -341,41 +346,49 @@ def composite(gif: Gif, index: int) -> Image:
     """Frame ``index`` as a viewer shows it: earlier frames and their disposal applied."""
     if not 0 <= index < len(gif.frames):
         raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {len(gif.frames)}")
+    for number, image in enumerate(_composited(gif)):
+        if number == index:
+            return image
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _composited(gif: Gif) -> Iterator[Image]:
+    """Every frame in turn, composited on the logical screen."""
     w, h = gif.width, gif.height
     canvas: list = [None] * (w * h)  # None is transparent
-    for number, frame in enumerate(gif.frames[: index + 1]):
+    for frame in gif.frames:
         saved = canvas[:] if frame.disposal == 3 else None
         _paint(canvas, w, h, frame)
-        if number == index:
-            break
+        yield _as_image(canvas, w, h)
         if frame.disposal == 2:
             _clear(canvas, w, h, frame)
         elif saved is not None:
             canvas = saved
+
+
+def _as_image(canvas: list, w: int, h: int) -> Image:
     if None in canvas:
         samples = array("B")
         for colour in canvas:
             samples.extend((0, 0, 0, 0) if colour is None else (*colour, 255))
         return Image(w, h, 4, 255, samples, "RGB_ALPHA")
-    samples = array("B")
-    for colour in canvas:
-        samples.extend(colour)
-    return Image(w, h, 3, 255, samples)
+    return Image(w, h, 3, 255, array("B", b"".join(map(bytes, canvas))))
 
 
 def _paint(canvas: list, w: int, h: int, frame: Frame) -> None:
     colours, indices, transparent = frame.colours, frame.indices, frame.transparent
-    for y in range(frame.height):
-        cy = frame.top + y
-        if cy >= h:
-            break
-        row = indices[y * frame.width : (y + 1) * frame.width]
-        for x, i in enumerate(row):
-            cx = frame.left + x
-            if cx >= w:
-                break
-            if i != transparent:
-                canvas[cy * w + cx] = colours[i]
+    visible = min(frame.width, w - frame.left)
+    if visible <= 0:
+        return  # entirely right of the screen
+    for y in range(min(frame.height, h - frame.top)):
+        row = indices[y * frame.width : y * frame.width + visible]
+        start = (frame.top + y) * w + frame.left
+        if transparent is None:
+            canvas[start : start + visible] = [colours[i] for i in row]
+        else:
+            for x, i in enumerate(row):
+                if i != transparent:
+                    canvas[start + x] = colours[i]
 
 
 def _clear(canvas: list, w: int, h: int, frame: Frame) -> None:
@@ -386,8 +399,7 @@ def _clear(canvas: list, w: int, h: int, frame: Frame) -> None:
 
 def read_frames(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list:
     """Every frame of a GIF, composited, as a list of :class:`Image`."""
-    gif = parse(data, max_pixels=max_pixels)
-    return [composite(gif, i) for i in range(len(gif.frames))]
+    return list(_composited(parse(data, max_pixels=max_pixels)))
 
 
 # -- writing ------------------------------------------------------------------

@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
     image, name, stem = load_image(args, registry)
     suffix = "after" if args.after else f"k{args.k}"
     output = args.output or f"{stem}-{suffix}-compare.png"
-    extension = os.path.splitext(output)[1].lower()
-    codec = None
-    if output == "-" or extension != ".png" or registry.codec_for_extension(".png") is not None:
+    extension = ".png" if output == "-" else os.path.splitext(output)[1].lower()
+    codec = None  # PNG without a PNG codec: the small writer of refkmeans.teach.png
+    if extension != ".png" or registry.codec_for_extension(".png") is not None:
         codec = codec_for_path("out.png" if output == "-" else output, registry)
     check_output(args, output)
     if args.after:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from functools import lru_cache
 from typing import Any, Optional, Tuple
 
 from ..errors import UsageError
@@ -39,10 +40,16 @@ def change_default(parser: argparse.ArgumentParser, dest: str, value: Any, help:
     parser.set_defaults(**{dest: value})
 
 
+@lru_cache(maxsize=1)
+def default_scene() -> Image:
+    """The built-in scene at its default size (drawn once per process; nothing changes an Image)."""
+    return scene()
+
+
 def load_image(args: argparse.Namespace, registry: Registry) -> Tuple[Image, str, str]:
     """The image, a name for it in messages, and a stem for default output names."""
     if args.image is None:
-        return scene(), "the built-in scene", "scene"
+        return default_scene(), "the built-in scene", "scene"
     image = read(args.image, index=args.index, max_pixels=args.max_pixels, registry=registry)
     if args.image == "-":
         return image, "standard input", "stdin"

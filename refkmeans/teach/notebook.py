@@ -65,8 +65,9 @@ def argmin(values: Sequence[float]) -> int:
 
 
 def assign(pixels: Sequence[Sequence[int]], centroids: Sequence[Centroid]) -> List[int]:
-    """The notebook's assignment of every pixel."""
-    return [argmin([distance(p, c) for c in centroids]) for p in pixels]
+    """The notebook's assignment of every pixel (worked out once per distinct colour)."""
+    label_of = {p: argmin([distance(p, c) for c in centroids]) for p in dict.fromkeys(map(tuple, pixels))}
+    return [label_of[tuple(p)] for p in pixels]
 
 
 def update(pixels: Sequence[Sequence[int]], labels: Sequence[int], k: int) -> List[Centroid]:

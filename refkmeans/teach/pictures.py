@@ -51,6 +51,7 @@ class Pictures:
         self.pixels = self.image.pixels()
         self.run: Result = kmeans(self.pixels, k=K, max_iter=ITERATIONS, trace=True, trace_labels=True, **RUN)
         self.layout = Layout(self.image, projection("R,G", 3), 4000)
+        self._q: Any = None
 
     def scene_png(self) -> bytes:
         return encode_png(self.image)
@@ -83,7 +84,9 @@ class Pictures:
         return svg.encode("utf-8")
 
     def _quantized(self):  # type: ignore[no-untyped-def]
-        return quantize(self.image, K, max_iter=ITERATIONS, **RUN)
+        if self._q is None:
+            self._q = quantize(self.image, K, max_iter=ITERATIONS, **RUN)
+        return self._q
 
     def palette_svg(self) -> bytes:
         q = self._quantized()
@@ -93,7 +96,7 @@ class Pictures:
         return encode_png(compare_quantized(self._quantized(), min_height=HEIGHT))
 
     def elbow_svg(self) -> bytes:
-        small, _ = thin(self.image, 2048)
+        small, _ = thin(self.image, 1024)
         runs = inertia_by_k(small.pixels(), range(2, 17))
         title = f"Inertia against k (scene thinned to {small.width}x{small.height}, kmeans++)"
         return elbow_svg([k for k, _ in runs], [r.inertia for _, r in runs], title=title).encode("utf-8")
