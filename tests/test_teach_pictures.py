@@ -304,9 +304,12 @@ def test_an_animation_needs_labels_and_at_most_256_colours():
     with pytest.raises(UsageError, match="trace_labels=True"):
         anim.animation(image, kmeans(image.pixels(), k=2, trace=True))
     many = Image.from_pixels(20, 15, [(i % 256, 50 * (i // 256), 7) for i in range(300)])
-    result = kmeans(many.pixels(), k=260, max_iter=1, init="first", trace=True, trace_labels=True)
-    with pytest.raises(UsageError, match="at most 256 colours"):
+    result = kmeans(many.pixels(), k=251, max_iter=1, init="first", trace=True, trace_labels=True)
+    with pytest.raises(UsageError, match="at most 250 clusters"):
         anim.animation(many, result)
+    assert main(["animate", "-k", "251"]) == 2
+    result = kmeans(many.pixels(), k=250, max_iter=1, init="first", trace=True, trace_labels=True)
+    assert len(read_frames(anim.animation(many, result))) == 2  # 250 clusters just fit
 
 
 def test_animate_runs_and_returns_the_result():

@@ -15,7 +15,7 @@ import sys
 
 from ..errors import UsageError
 from ..plugins import get_registry
-from ..teach.animate import animation
+from ..teach.animate import animation, check_k
 from ..teach.sample import thin
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     registry = get_registry(not args.no_plugins)
     if args.points < 1 or args.delay < 0 or args.delay > 65535:
         raise UsageError("--points must be at least 1 and --delay within 0..65535")
+    check_k(args.k)
     image, name, stem = load_image(args, registry)
     output = args.output or f"{stem}-k{args.k}-animation.gif"
     require_extension(output, (".gif",), "animate")

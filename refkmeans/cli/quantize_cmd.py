@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"output {output} is the input; choose another -o")
         check_writable(output, args.force)
         codec_for_path(output, registry, args.format)  # fail before the work, not after
-    recorder = TraceRecorder(args.trace, args.force, output=output, input=args.input)
+    recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     progress = Progress(args.max_iter, enabled=not args.quiet)
     with recorder.recording(progress, image, source=args.input, k=args.k, **kmeans_kwargs(args)) as callback:

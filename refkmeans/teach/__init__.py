@@ -8,6 +8,7 @@
 ``compare``                 a before/after picture
 ``elbow``                   inertia against k
 ``jupyter``                 what Results, Images and Quantized show in Jupyter
+``notebook``                the notebook's own loop, bugs and all, in pure Python
 ``pictures``                regenerates the pictures in docs/
 ``raster``, ``png``         a small canvas with a 3x5 font; a PNG writer
 ``sample``, ``projection``  deterministic thinning; colour space onto a plane

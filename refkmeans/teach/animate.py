@@ -37,6 +37,8 @@ POINT_GREY: RGB = (150, 150, 150)
 MARGIN = 8
 CAPTION = 2  # caption font scale
 PANEL = 200  # height of the image panel and side of the scatter
+#: A GIF frame holds 256 colours; a frame uses 6 for itself, the rest for the clusters.
+MAX_CLUSTERS = 250
 
 
 class Frame:
@@ -191,6 +193,7 @@ def animation(
     last_delay: int = 300,
 ) -> bytes:
     """The GIF of a run on ``image`` made with ``trace=True, trace_labels=True``."""
+    check_k(result.k)
     chosen = projection(axes or default_projection(image.channels), image.channels)
     layout = Layout(image, chosen, points)
     canvases = [render(layout, frame) for frame in frames_of(result)]
@@ -199,6 +202,12 @@ def animation(
     return encode_animation(
         layout.width, layout.height, [(c.colours, bytes(c.pixels)) for c in canvases], delays
     )
+
+
+def check_k(k: int) -> None:
+    """A usage error for more clusters than a GIF frame can show."""
+    if k > MAX_CLUSTERS:
+        raise UsageError(f"an animation shows at most {MAX_CLUSTERS} clusters (a GIF frame holds 256 colours), not {k}")
 
 
 def animate(image: Image, k: int = 16, *, axes: Optional[str] = None, points: int = 4000, **options: Any) -> Tuple[bytes, Result]:

@@ -211,7 +211,7 @@ class TraceRecorder:
     """
 
     def __init__(
-        self, path: Optional[str], force: bool = False, output: Optional[str] = None, input: Optional[str] = None
+        self, path: Optional[str], force: bool = False, output: Optional[str] = None, source: Optional[str] = None
     ) -> None:
         self.path = path
         self.force = force
@@ -222,7 +222,7 @@ class TraceRecorder:
         if path == "-" and output == "-":
             raise UsageError("--trace - and -o - cannot both use standard output")
         if path != "-":
-            for other in (output, input):
+            for other in (output, source):
                 if other not in (None, "-") and _same_file(path, other):  # type: ignore[arg-type]
                     raise UsageError(f"--trace {path} would overwrite {other}; choose another file")
             check_writable(path, force)
