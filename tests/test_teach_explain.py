@@ -175,3 +175,18 @@ def test_one_cluster_no_iterations_and_an_empty_cluster_are_narrated():
     assert "== Iteration" not in explain(image, 2, init="first", max_iter=0)
     doubled = Image.from_pixels(4, 1, [(9, 9, 9), (9, 9, 9), (200, 0, 0), (0, 200, 0)])
     assert "Cluster 1 has no pixels in this iteration." in explain(doubled, 3, init="first", cluster=1, iterations=1)
+
+
+SNOWMAN = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "images" / "snowman.ppm"
+
+
+@pytest.mark.skipif(not SNOWMAN.exists(), reason="the shared snowman photo is not beside the project")
+def test_explain_narrates_the_notebooks_own_photo(capsys):
+    from refkmeans import read
+
+    photo = read(str(SNOWMAN))
+    assert main(["explain", str(SNOWMAN), "--iterations", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{photo.width}x{photo.height}" in out and "thinned to every 4th row and column" in out
+    first = photo.pixels()[0]
+    assert f"  pixel (0, 0), colour ({', '.join(map(str, first))}) (the first pixel):" in out
