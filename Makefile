@@ -10,7 +10,7 @@ PLUGINS := plugins/refkmeans-png plugins/refkmeans-pillow plugins/refkmeans-colo
 PLUGIN_PROJECTS := $(addsuffix /pyproject.toml,$(PLUGINS))
 PLUGIN_PACKAGES := plugins/refkmeans-png/refkmeans_png plugins/refkmeans-pillow/refkmeans_pillow plugins/refkmeans-colour/refkmeans_colour
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean pictures
 
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
@@ -19,6 +19,10 @@ test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
 	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+
+# Regenerate the tutorial's pictures in docs/pictures/ (a test checks they are current).
+pictures: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python -m refkmeans.teach.pictures
 
 $(DEMO_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(PYTHON) -m venv $(DEMO_VENV)

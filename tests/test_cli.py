@@ -591,7 +591,7 @@ def test_no_plugins_lists_only_the_builtins(tmp_path: Path) -> None:
     assert info["failures"] == []
     assert {row["name"] for row in info["initializers"]} == BUILTIN_INITIALIZERS
     assert {row["name"] for row in info["metrics"]} == BUILTIN_METRICS
-    assert {row["name"] for row in info["codecs"]} == {"netpbm"}
+    assert {row["name"] for row in info["codecs"]} == {"netpbm", "gif"}
 
 
 def test_no_plugins_quantize_works(work: Path) -> None:

@@ -12,6 +12,7 @@ from ..files import check_writable, codec_for_path, read, write
 from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import quantize
+from ..teach.trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
@@ -25,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", help="output codec (default: from the output's extension)")
     parser.add_argument("--plain", action="store_true", help="write the plain (text) variant where there is one")
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
+    parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 11)")
     add_kmeans_options(parser)
     stage = parser.add_argument_group("palette and dithering (an output stage after k-means)")
     stage.add_argument(
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(output, args.force)
         codec_for_path(output, registry, args.format)  # fail before the work, not after
     strength = parse_strength(args.dither_strength)  # a bad value fails before the work
+    recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
     options = kmeans_kwargs(args)
@@ -76,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
         palette = read_palette(args.palette, channels=image.channels, maxval=image.maxval, max_pixels=args.max_pixels, registry=registry)
         options.update(init=palette, max_iter=0)
     progress = Progress(args.max_iter, enabled=not args.quiet)
-    q = quantize(image, k=args.k, progress=progress, registry=registry, **options)
+    with recorder.recording(progress, image, source=args.input, k=args.k, **options) as callback:
+        q = quantize(image, k=args.k, progress=callback, registry=registry, **options)
+    recorder.finish(q.result)
     progress.done()
     q = dithered(q, args.dither, strength, registry.metric(args.metric))
     size = write(
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         registry=registry,
     )
     if not args.quiet:
-        stream = sys.stderr if output == "-" else sys.stdout
+        stream = sys.stderr if "-" in (output, args.trace) else sys.stdout
         in_bytes = None if args.input == "-" else os.path.getsize(args.input)
         for line in report_lines(q, in_bytes, size):
             if args.palette and line.startswith("iterations"):
