@@ -46,3 +46,5 @@ class EmptyClusterError(RefKMeansError):
 
 #: Exit code for a run stopped by Ctrl-C (the shell convention 128 + SIGINT).
 EXIT_INTERRUPTED = 130
+#: Exit code for a run stopped by SIGTERM (128 + SIGTERM), after cleaning up.
+EXIT_TERMINATED = 143

@@ -8,31 +8,73 @@ existing file is replaced only with ``force``.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from array import array
-from typing import Optional, Sequence, Tuple
+from typing import BinaryIO, Optional, Sequence, Tuple
 
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
-from .image import Image
+from .image import Image, typecode_for
 from .plugins import Registry, get_registry
 
 #: How many leading bytes codecs get to recognise a format.
 SNIFF_BYTES = 64
 
+#: Input bytes allowed per pixel of the pixel limit (KM-LIM-4): more than the
+#: wordiest encoding needs (plain 16-bit PPM takes 18), so only a file that
+#: cannot be an image within the limit (``/dev/zero``, say) is refused.
+BYTES_PER_PIXEL = 64
+#: Input bytes allowed on top of that, for headers, comments and palettes.
+HEADER_BYTES = 1 << 20
+_CHUNK = 1 << 20
 
-def read_bytes(path: str) -> bytes:
-    """The whole file (``-`` is standard input), or an ImageError saying why not."""
-    if path == "-":
-        return sys.stdin.buffer.read()
+
+def max_input_bytes(max_pixels: int) -> int:
+    """The largest input file read for a pixel limit: 64 bytes a pixel plus 1 MiB."""
+    return BYTES_PER_PIXEL * max_pixels + HEADER_BYTES
+
+
+def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
+    """The whole file (``-`` is standard input), or an ImageError saying why not.
+
+    With ``limit``, a file longer than ``limit`` bytes is refused without
+    reading more than ``limit + 1`` of them (a regular file not at all).
+    """
     try:
+        if path == "-":
+            return _read_stream(sys.stdin.buffer, path, limit)
         with open(path, "rb") as f:
-            return f.read()
+            info = os.fstat(f.fileno())
+            if stat.S_ISREG(info.st_mode):
+                if limit is not None and info.st_size > limit:
+                    raise _too_big(path, limit)
+                return f.read()
+            return _read_stream(f, path, limit)  # a pipe or a device: no size to trust
     except IsADirectoryError:
         raise ImageError(f"cannot read {path}: it is a directory") from None
     except OSError as exc:
         raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_stream(stream: BinaryIO, path: str, limit: Optional[int]) -> bytes:
+    """Read to the end in chunks, stopping as soon as ``limit`` is passed."""
+    data = bytearray()
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+        if limit is not None and len(data) > limit:
+            raise _too_big(path, limit)
+
+
+def _too_big(path: str, limit: int) -> ImageError:
+    return ImageError(
+        f"cannot read {path}: it is larger than {limit} bytes, more than an image "
+        "within the pixel limit needs (raise --max-pixels to allow it)"
+    )
 
 
 def read(
@@ -45,7 +87,9 @@ def read(
 ) -> Image:
     """Read image number ``index`` of a file, choosing the codec by its content."""
     registry = registry or get_registry()
-    data = read_bytes(path)
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise UsageError(f"the pixel limit must be a positive integer, got {max_pixels!r}")
+    data = read_bytes(path, max_input_bytes(max_pixels))
     if codec is not None:
         chosen: Optional[Codec] = registry.codec(codec)
     else:
@@ -59,7 +103,7 @@ def read(
 def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int) -> Image:
     """Run a codec's decoder, turning any stray exception into a PluginError."""
     try:
-        return codec.decode(data, index=index, max_pixels=max_pixels)
+        image = codec.decode(data, index=index, max_pixels=max_pixels)
     except ImageError as exc:
         raise ImageError(f"{path}: {exc}") from None
     except RefKMeansError:
@@ -68,6 +112,23 @@ def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int)
         raise ImageError(f"{path}: not enough memory to decode") from None
     except Exception as exc:
         raise PluginError(f"codec {codec.name!r} crashed on {path}: {type(exc).__name__}: {exc}") from None
+    _check_decoded(codec, image, path, max_pixels)
+    return image
+
+
+def _check_decoded(codec: Codec, image: object, path: str, max_pixels: int) -> None:
+    """Refuse what no codec should return: not an Image, inconsistent, or over the limit."""
+    if not isinstance(image, Image):
+        raise PluginError(f"codec {codec.name!r} returned {type(image).__name__} for {path}, not an Image")
+    samples = image.samples
+    size = image.width * image.height * image.channels
+    if not isinstance(samples, array) or len(samples) != size or samples.typecode != typecode_for(image.maxval):
+        raise PluginError(f"codec {codec.name!r} returned an inconsistent image for {path}: {image!r}")
+    if image.pixel_count > max_pixels:
+        raise PluginError(
+            f"codec {codec.name!r} ignored the pixel limit: it returned a {image.width}x{image.height} "
+            f"image for {path}, the limit is {max_pixels}"
+        )
 
 
 def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) -> Codec:
@@ -121,19 +182,50 @@ def write(
         return len(data)
     check_writable(path, force)
     data = encode(image, codec_for_path(path, registry, format), palette, indices, plain)
-    write_atomic(path, data)
+    if is_stream(path):
+        write_stream(path, data)
+    else:
+        write_atomic(path, data)
     return len(data)
 
 
 def check_writable(path: str, force: bool) -> None:
-    """Refuse a directory, a missing folder, or an existing file without ``force``."""
+    """Refuse a directory, a missing folder, or an existing file without ``force``.
+
+    A character device or a named pipe (``/dev/null``, a FIFO) is written
+    into, not replaced, so it needs no ``force``; any other file that is
+    not a regular file (a block device, a socket) is refused.
+    """
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path}: it is a directory")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise OutputError(f"cannot write {path}: folder {folder} does not exist")
+    if is_stream(path):
+        return
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise OutputError(f"cannot write {path}: it is not a regular file")
     if os.path.lexists(path) and not force:
         raise OutputError(f"{path} exists; use --force to replace it")
+
+
+def is_stream(path: str) -> bool:
+    """True when ``path`` is (or links to) a character device or a named pipe."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def write_stream(path: str, data: bytes) -> None:
+    """Write into a device or pipe: renaming a file over it would replace the device."""
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 
 from .dataset import Dataset
 from .errors import PluginError, RefKMeansError, UsageError
+from .guard import names_the_metric_plugin
 from .lloyd import lloyd
 from .plugins import Registry, get_registry
 from .rational import Centroid, as_centroid
@@ -15,9 +16,13 @@ from .rng import make_generator
 #: Engine names accepted by ``kmeans(engine=...)``.
 ENGINES = ("auto", "plain", "histogram")
 
+#: The largest k (KM-LIM-3): a palette index then fits in 16 bits.
+MAX_K = 65536
+
 InitSpec = Union[str, Sequence[Sequence[Any]]]
 
 
+@names_the_metric_plugin
 def kmeans(
     pixels: Union[Sequence[Sequence[int]], Dataset],
     k: Optional[int] = None,
@@ -116,16 +121,18 @@ def initial_centroids(
             return [as_centroid(c, dataset.channels) for c in raw]
         except UsageError as exc:
             raise PluginError(f"initializer {init!r} from {entry.plugin} returned a bad centroid: {exc}") from None
-    given = [as_centroid(c, dataset.channels) for c in _as_list(init)]
-    if k is not None and k != len(given):
-        raise UsageError(f"k={k} but {len(given)} initial centroids were given")
-    _check_k(len(given))
-    return given
+    raw_given = _as_list(init)
+    if k is not None and k != len(raw_given):
+        raise UsageError(f"k={k} but {len(raw_given)} initial centroids were given")
+    _check_k(len(raw_given))  # before converting: a million centroids are refused cheaply
+    return [as_centroid(c, dataset.channels) for c in raw_given]
 
 
 def _check_k(k: object) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise UsageError(f"k must be a positive integer, got {k!r}")
+    if k > MAX_K:
+        raise UsageError(f"k={k} is above the limit of {MAX_K} colours")
 
 
 def _as_list(init: Any) -> List[Any]:

@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import EmptyClusterError, UsageError
-from .metric import Metric
+from .metric import Metric, bad_bound, check_row, checked_key, is_bound
 from .rational import Centroid, mean
 from .result import Result, Step
 
@@ -34,6 +34,8 @@ Point = Tuple[int, ...]
 
 #: The empty-cluster policies, the default first.
 EMPTY_POLICIES = ("keep", "farthest", "error")
+
+_INF = float("inf")
 
 
 def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metric) -> List[int]:
@@ -43,15 +45,27 @@ def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metri
     labels = []
     for point in points:
         distances = [distance(point, c) for c in floats]
-        nearest = distances.index(min(distances))
-        if len(distances) > 1 and _near_tie(distances, nearest, metric, len(point)):
+        # A plugin metric may return nonsense (KM-LIM-5).  A negative value
+        # sorts first, and one C-level sum is NaN or infinite if any distance
+        # is; without this check min() would silently mislabel.  The sort is
+        # needed for the near-tie test anyway, so the check costs one sum.
+        try:
+            ordered = sorted(distances)
+            sane = 0 <= ordered[0] and sum(distances) < _INF
+        except TypeError:  # not numbers at all
+            sane = False
+        if not sane:
+            check_row(metric, point, distances)  # raises, unless finite values summed past the float range
+            ordered = sorted(distances)
+        nearest = distances.index(ordered[0])
+        if len(ordered) > 1 and _near_tie(ordered[0], ordered[1], metric, len(point)):
             nearest = exact_nearest(point, centroids, metric, distances)
         labels.append(nearest)
     return labels
 
 
-def _near_tie(distances: List[float], nearest: int, metric: Metric, channels: int) -> bool:
-    """True when floating point cannot tell the nearest centroid from a rival.
+def _near_tie(d1: float, d2: float, metric: Metric, channels: int) -> bool:
+    """True when floating point cannot tell the nearest centroid (at d1) from the runner-up (d2).
 
     Each float d is within e = error_bound(d) of the true distance, so the
     float winner is certain when the runner-up's lowest possible true distance
@@ -60,13 +74,21 @@ def _near_tie(distances: List[float], nearest: int, metric: Metric, channels: in
     """
     if not metric.exact:
         return False
-    d1 = distances[nearest]
     e1 = metric.error_bound(d1, channels)
     if e1 is None:
         return True
-    d2 = sorted(distances)[1]
     e2 = metric.error_bound(d2, channels)
-    return d2 - e2 <= d1 + e1  # type: ignore[operator]
+    if e2 is None:
+        return True
+    # A NaN or negative bound would make the test below trust floats wrongly.
+    # Plain comparisons here: an isinstance() check per pixel costs too much.
+    try:
+        sane = e1 >= 0 and e2 >= 0
+    except TypeError:
+        sane = False
+    if not sane:
+        raise bad_bound(metric, e1, d1) if not is_bound(e1) else bad_bound(metric, e2, d2)
+    return d2 - e2 <= d1 + e1  # type: ignore[no-any-return]
 
 
 def exact_nearest(
@@ -84,11 +106,14 @@ def exact_nearest(
     if distances is not None:
         channels = len(point)
         d1 = min(distances)
-        reach = d1 + (metric.error_bound(d1, channels) or 0.0)
         bounds = [metric.error_bound(d, channels) for d in distances]
+        for d, bound in zip(distances, bounds):
+            if bound is not None and not is_bound(bound):
+                raise bad_bound(metric, bound, d)
         if None not in bounds:
+            reach = d1 + bounds[distances.index(d1)]  # type: ignore[operator]
             candidates = [j for j in candidates if distances[j] - bounds[j] <= reach]  # type: ignore[operator,assignment]
-    return min(candidates, key=lambda j: (metric.key(point, centroids[j]), j))
+    return min(candidates, key=lambda j: (checked_key(metric, point, centroids[j], j), j))
 
 
 class Sums:
@@ -165,7 +190,7 @@ def farthest_points(
     Order: exact distance (``metric.key``) descending, then point index
     ascending.  Points at distance 0 never move, and a colour is taken once.
     """
-    keyed = [(metric.key(p, centroids[label]), i) for i, (p, label) in enumerate(zip(points, labels))]
+    keyed = [(checked_key(metric, p, centroids[label], label), i) for i, (p, label) in enumerate(zip(points, labels))]
     keyed.sort(key=lambda item: (-item[0], item[1]))
     chosen: List[Point] = []
     seen = set()

@@ -18,8 +18,11 @@ float-defined perceptual metric, say) is decided by its float ``distance``.
 
 from __future__ import annotations
 
+import math
+from numbers import Rational, Real
 from typing import Optional, Sequence
 
+from .errors import PluginError
 from .rational import Number
 
 
@@ -45,3 +48,73 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"<metric {self.name}>"
+
+
+class MetricError(PluginError):
+    """A metric returned nonsense (or raised) during a run.
+
+    ``detail`` says what it did; :func:`refkmeans.kmeans` adds the name of
+    the plugin that registered the metric.
+    """
+
+    def __init__(self, metric: str, detail: str, plugin: Optional[str] = None) -> None:
+        self.metric = metric
+        self.detail = detail
+        self.plugin = plugin
+        source = f" from {plugin}" if plugin else ""
+        super().__init__(f"metric {metric!r}{source} {detail}")
+
+    def from_plugin(self, plugin: str) -> MetricError:
+        """The same error, naming the plugin the metric came from."""
+        return MetricError(self.metric, self.detail, plugin)
+
+
+def is_distance(value: object) -> bool:
+    """True for what a metric may return: a real number, finite and at least 0.
+
+    >>> [is_distance(v) for v in (0.0, 2, 10**400, float("nan"), -1e-9, float("inf"), True, "1")]
+    [True, True, True, False, False, False, False, False]
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    if isinstance(value, Rational):  # ints and Fractions are finite, however large
+        return value >= 0  # type: ignore[operator,no-any-return]
+    return 0 <= value and math.isfinite(value)  # type: ignore[operator]
+
+
+def bad_output(metric: Metric, what: str, value: object, point: Sequence[object], centroid: int) -> MetricError:
+    """The error for a ``distance`` or ``key`` that is not a finite number >= 0."""
+    return MetricError(
+        metric.name,
+        f"returned {value!r} as the {what} from pixel {tuple(point)!r} to centroid {centroid}; "
+        "it must be a finite number >= 0",
+    )
+
+
+def bad_bound(metric: Metric, value: object, d: object) -> MetricError:
+    """The error for an ``error_bound`` that is neither None nor a number >= 0."""
+    return MetricError(metric.name, f"returned {value!r} as the error bound of distance {d!r}; it must be a number >= 0 or None")
+
+
+def is_bound(value: object) -> bool:
+    """True for what ``error_bound`` may return besides None: a real number >= 0 (infinity allowed).
+
+    >>> [is_bound(v) for v in (0.0, float("inf"), float("nan"), -1.0, "1")]
+    [True, True, False, False, False]
+    """
+    return not isinstance(value, bool) and isinstance(value, Real) and value >= 0  # type: ignore[operator]
+
+
+def check_row(metric: Metric, point: Sequence[object], distances: Sequence[object]) -> None:
+    """Raise a MetricError for the first distance that is not a finite number >= 0."""
+    for j, value in enumerate(distances):
+        if not is_distance(value):
+            raise bad_output(metric, "distance", value, point, j)
+
+
+def checked_key(metric: Metric, point: Sequence[Number], centroid: Sequence[Number], index: int) -> Number:
+    """``metric.key(point, centroid)``, refusing a value that is not a finite number >= 0."""
+    value = metric.key(point, centroid)
+    if not is_distance(value):
+        raise bad_output(metric, "exact key", value, point, index)
+    return value

@@ -7,10 +7,11 @@ Reading
     tokens of P1-P6, and a comment may also replace the single whitespace
     byte that ends the header; that byte may be any whitespace, not only a
     newline.  PAM header lines are WIDTH, HEIGHT, DEPTH, MAXVAL, TUPLTYPE
-    (repeatable; the values join with a space, as the specification says)
-    and ENDHDR; blank lines and ``#`` lines are skipped.  The standard tuple
-    types must agree with DEPTH (and BLACKANDWHITE with MAXVAL 1); any other
-    tuple type is kept as it is.  A file may hold several images one after
+    (repeatable; the values join with a space, as the specification says,
+    and a carriage return inside a value reads as a blank) and ENDHDR;
+    blank lines and ``#`` lines are skipped.  The standard tuple types must
+    agree with DEPTH (and BLACKANDWHITE with MAXVAL 1); any other tuple
+    type is kept as it is.  A file may hold several images one after
     the other (whitespace between them is skipped); ``index`` picks one.
     Plain rasters are whitespace-separated decimal numbers; plain PBM digits
     may also be run together (``0110``).  Comments inside a plain raster are
@@ -244,7 +245,8 @@ def _read_pam_header(data: bytes, pos: int) -> _Header:
             # The value is the rest of the line, inner blanks included.
             if len(words) > 1:
                 last_offset, last = words[-1]
-                tupltype_parts.append(data[words[1][0] : last_offset + len(last)])
+                # A CR inside the line reads as a blank: every tuple type read must be writable.
+                tupltype_parts.append(data[words[1][0] : last_offset + len(last)].replace(b"\r", b" "))
                 tupltype_offset = words[1][0]
             continue
         if keyword not in _PAM_NUMBERS:
