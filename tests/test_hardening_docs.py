@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ GUARANTEES = (ROOT / "docs" / "GUARANTEES.md").read_text()
 SPEC = (ROOT / "SPEC.md").read_text()
 
 
+@functools.lru_cache(maxsize=None)
 def defined_tests(path: Path) -> set:
     tree = ast.parse(path.read_text())
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}

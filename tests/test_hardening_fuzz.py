@@ -148,6 +148,18 @@ def test_the_regression_corpus_replays_cleanly(path: Path, traced) -> None:
     check_decode(codec, path.read_bytes(), roundtrip=target.roundtrip)
 
 
+@pytest.mark.parametrize("target", FUZZED, ids=IDS)
+def test_the_coverage_corpus_replays_cleanly(target: Target) -> None:
+    """tests/corpus/<codec>/coverage: atheris's minimised corpus, one input for each code path it reached."""
+    folder = CORPUS / target.codec / "coverage"
+    inputs = sorted(folder.iterdir()) if folder.is_dir() else []
+    if not inputs:
+        pytest.skip(f"no coverage corpus for {target.codec} yet")
+    codec = codec_for(target)
+    outcomes = {traced_check(codec, path.read_bytes(), roundtrip=target.roundtrip) for path in inputs}
+    assert outcomes == {"image", "error"}
+
+
 def test_run_py_works_as_a_plain_loop_without_atheris(tmp_path) -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "fuzz" / "run.py"), "netpbm", "--runs", "200", "--no-save"],

@@ -8,7 +8,10 @@ Both modes feed :func:`fuzz.targets.check_decode` with mutated valid files
 mutations and keeps the inputs that reach new code.  A crash is written to
 ``tests/corpus/<codec>/crash-<sha1>`` (the loop mode does it itself; atheris
 through ``-artifact_prefix``); ``tests/test_hardening_fuzz.py`` replays every
-file there on each test run.  The last line printed is the input count.
+file there on each test run, and the minimised corpus in
+``tests/corpus/<codec>/coverage/`` too.  To refresh that one after a long
+run, merge with libFuzzer's ``-merge=1 tests/corpus/<codec>/coverage DIR``.
+The loop mode prints the input count last; atheris prints ``Done N runs``.
 """
 
 from __future__ import annotations
@@ -114,7 +117,10 @@ def run_atheris(target: Target, args: argparse.Namespace, rest: List[str]) -> No
         (seeds / f"seed-{i}").write_bytes(target.valid_file(rnd))
     crashes = CORPUS / target.codec
     crashes.mkdir(parents=True, exist_ok=True)
-    argv = [sys.argv[0], str(seeds), f"-artifact_prefix={crashes}{os.sep}", "-max_len=4096", f"-seed={args.seed}"]
+    # New inputs go to the first folder (a temporary one); the committed
+    # coverage corpus, if any, only seeds the run.
+    known = [str(d) for d in [crashes / "coverage"] if d.is_dir()]
+    argv = [sys.argv[0], str(seeds), *known, f"-artifact_prefix={crashes}{os.sep}", "-max_len=4096", f"-seed={args.seed}"]
     if args.runs:
         argv.append(f"-runs={args.runs}")
     if args.time:
