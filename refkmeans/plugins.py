@@ -188,13 +188,20 @@ class Registry:
         return None
 
     def codec_for_data(self, head: bytes) -> Optional[Codec]:
-        """The first codec (by name) whose ``sniff`` recognises ``head``, or None."""
+        """The first codec (by name) whose ``sniff`` recognises ``head``, or None.
+
+        A codec whose ``sniff`` raises does not stop the others from
+        recognising the data; it is reported only when none does.
+        """
+        broken = None
         for entry in sorted(self.codecs.values(), key=lambda e: e.name):
             try:
                 if entry.obj.sniff(head):
                     return entry.obj  # type: ignore[no-any-return]
             except Exception as exc:
-                raise PluginError(f"codec {entry.name!r} from {entry.plugin} failed to sniff: {exc}") from None
+                broken = broken or PluginError(f"codec {entry.name!r} from {entry.plugin} failed to sniff: {exc}")
+        if broken is not None:
+            raise broken
         return None
 
     def describe(self) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ GUARANTEES = (ROOT / "docs" / "GUARANTEES.md").read_text()
 SPEC = (ROOT / "SPEC.md").read_text()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def defined_tests(path: Path) -> set:
     tree = ast.parse(path.read_text())
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}

@@ -335,6 +335,17 @@ def test_a_decoder_misbehaving_is_an_error_naming_the_codec(tmp_path: Path, how:
         read(str(path), max_pixels=100, registry=codec_registry(how))
 
 
+def test_a_codec_whose_sniff_raises_does_not_stop_the_others(tmp_path: Path) -> None:
+    """Netpbm still reads its files; the broken codec is named only when nobody recognises a file."""
+    path = tmp_path / "ok.pgm"
+    path.write_bytes(b"P5 1 1 255\n\x07")
+    registry = codec_registry("sniff")
+    assert list(read(str(path), registry=registry).samples) == [7]
+    (tmp_path / "what.bin").write_bytes(b"????")
+    with pytest.raises(PluginError, match="codec 'faulty' from faulty_plugin failed to sniff: cannot sniff"):
+        read(str(tmp_path / "what.bin"), registry=registry)
+
+
 @pytest.mark.parametrize("how, message", [("encode-crash", "failed to encode: OSError"), ("encode-text", "returned str, not bytes")])
 def test_an_encoder_misbehaving_writes_nothing(tmp_path: Path, how: str, message: str) -> None:
     out = tmp_path / "out.fau"
