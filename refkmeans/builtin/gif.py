@@ -316,8 +316,10 @@ def _read_frame(
     if pos >= len(data):
         raise _fail("premature end of file before the LZW code size", len(data))
     min_code_size = data[pos]
-    if not 1 <= min_code_size <= 11:
-        raise _fail(f"LZW minimum code size must be 1..11, got {min_code_size}", pos)
+    # Colour indices are bytes (tables hold at most 256 colours): above 8
+    # the first codes would stand for indices no table has (found by fuzzing).
+    if not 1 <= min_code_size <= 8:
+        raise _fail(f"LZW minimum code size must be 1..8, got {min_code_size}", pos)
     stream_start = pos + 1
     stream, pos = _sub_blocks(data, stream_start)
     wanted = width * height

@@ -112,10 +112,62 @@ def netpbm_cases() -> List[Case]:
     ]
 
 
-#: Each codec's cases.  The PNG and GIF codecs join with one line each,
-#: e.g. ``"png": png_cases`` (skipped while the codec is not installed).
+def png_cases() -> List[Case]:
+    """PNG files refused by the refkmeans-png plugin: chunks, CRCs, headers, image data."""
+    import struct
+    import zlib
+
+    from pngtools import SIGNATURE, build, chunk, ihdr, png_file
+
+    good = build([1, 2, 3, 4, 5, 6], 2, 1, 8, 2)
+    idat = chunk(b"IDAT", zlib.compress(b"\x00" + bytes(6)))  # one 2x1 RGB row
+    end = chunk(b"IEND")
+    return [
+        Case("bad-crc.png", good[:29] + bytes([good[29] ^ 1]) + good[30:], "bad CRC"),
+        Case("truncated-in-a-chunk.png", good[:-20], "truncated: the chunk needs 15 data bytes and a CRC"),
+        Case("no-iend.png", good[:-12], "file ends before IEND"),
+        Case("chunk-length-over-2-31.png", SIGNATURE + struct.pack(">I", 2**31) + b"IHDR" + bytes(20), "chunk length 2147483648 exceeds 2^31-1"),
+        Case("ihdr-not-first.png", png_file(chunk(b"tEXt", b"a\x00b"), ihdr(2, 1, 8, 2), idat, end), "the first chunk must be IHDR"),
+        Case("huge-declared-size.png", png_file(ihdr(100000, 100000, 8, 2), idat, end), "above the limit of 100000000 in chunk IHDR"),
+        Case("zero-width.png", png_file(ihdr(0, 1, 8, 2), idat, end), "width must be 1..2^31-1, got 0"),
+        Case("depth-3.png", png_file(ihdr(2, 1, 3, 2), idat, end), "bit depth 3 is not allowed for colour type 2"),
+        Case("colour-type-5.png", png_file(ihdr(2, 1, 8, 5), idat, end), "unknown colour type 5"),
+        Case("palette-missing.png", png_file(ihdr(2, 1, 8, 3), chunk(b"IDAT", zlib.compress(bytes(3))), end), "needs a PLTE chunk"),
+        Case("unknown-critical-chunk.png", png_file(ihdr(2, 1, 8, 2), chunk(b"ABCD"), idat, end), "unknown critical chunk ABCD"),
+        Case("no-idat.png", png_file(ihdr(2, 1, 8, 2), end), "no IDAT chunk"),
+        Case("corrupt-zlib.png", png_file(ihdr(2, 1, 8, 2), chunk(b"IDAT", b"\x78\x9c garbage"), end), "corrupt zlib data"),
+        Case("filter-type-7.png", png_file(ihdr(2, 1, 8, 2), chunk(b"IDAT", zlib.compress(b"\x07" + bytes(6))), end), "invalid filter type 7 in row 0"),
+        Case("image-data-short.png", png_file(ihdr(2, 2, 8, 2), idat, end), "image data ends after 7 of 14 bytes"),
+        Case("zlib-bomb.png", png_file(ihdr(4, 4, 8, 0), chunk(b"IDAT", zlib.compress(bytes(10**6))), end), "more image data than the 20 bytes the header needs"),
+    ]
+
+
+def gif_cases() -> List[Case]:
+    """GIF files refused by the built-in GIF codec: screen, blocks, frames, LZW."""
+    from refkmeans.builtin.gif import header, image_block
+
+    four = image_block(1, 1, [(0, 0, 0)] * 4, b"\x03")  # index 3 of a 4-entry local table
+    two = four[:9] + b"\x80" + four[10:16] + four[22:]  # the same data with a 2-entry table
+    frame = b",\0\0\0\0\x01\0\x01\0\x80\0\0\0\0\0\0"  # a 1x1 frame and its 2-entry table
+    return [
+        Case("screen-cut.gif", b"GIF89a\x01\x00", "premature end of file in the logical screen descriptor"),
+        Case("no-image.gif", header(1, 1) + b";", "the file holds no image"),
+        Case("huge-screen.gif", b"GIF89a\xff\xff\xff\xff\x00\x00\x00;", "logical screen 65535x65535 is larger than the limit"),
+        Case("huge-frame.gif", header(2, 2) + b",\0\0\0\0\xff\xff\xff\xff\x80\0\0\0\0\0\0\x02\x02\x4c\x01\0;", "a 65535x65535 frame is larger than the limit"),
+        Case("unknown-block.gif", header(1, 1) + b"\x99", "unexpected block type 0x99"),
+        Case("no-colour-table.gif", header(1, 1) + b",\0\0\0\0\x01\0\x01\0\0\x02\x02\x4c\x01\0;", "neither a local nor a global colour table"),
+        Case("lzw-code-size-9.gif", header(1, 1) + frame + b"\x09\x01\x00\0;", "LZW minimum code size must be 1..8, got 9"),
+        Case("lzw-bad-first-code.gif", header(1, 1) + frame + b"\x02\x01\x07\0;", "LZW code 7 before any entry was made"),
+        Case("image-data-short.gif", header(2, 1) + b",\0\0\0\0\x02\0\x01\0\x80\0\0\0\0\0\0\x02\x01\x2c\0;", "image data ends after 0 of 2 pixels"),
+        Case("index-beyond-table.gif", header(1, 1) + two, "colour index 3 is beyond the 2-entry colour table"),
+    ]
+
+
+#: Each codec's cases, one line each (skipped while the codec is not installed).
 MALFORMED: Dict[str, Callable[[], List[Case]]] = {
     "netpbm": netpbm_cases,
+    "png": png_cases,
+    "gif": gif_cases,
 }
 
 

@@ -64,6 +64,7 @@ def loop(target: Target, runs: int, seed: int, seconds: float, save: bool, measu
     counts = {"image": 0, "error": 0}
     crashes = 0
     started = time.monotonic()
+    measure = measure and target.traced
     if measure:
         tracemalloc.start()
     done = 0
@@ -72,7 +73,7 @@ def loop(target: Target, runs: int, seed: int, seconds: float, save: bool, measu
         index = 0 if rnd.random() < 0.8 else rnd.randint(1, 2)
         done += 1
         try:
-            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip)] += 1
+            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip, traced=target.traced)] += 1
         except Crash as exc:
             crashes += 1
             where = save_crash(target.codec, data) if save else "(not saved)"
@@ -94,7 +95,7 @@ def run_atheris(target: Target, args: argparse.Namespace, rest: List[str]) -> No
     codec = codec_for(target)
     assert codec is not None
     atheris.instrument_all()
-    if args.tracemalloc:
+    if args.tracemalloc and target.traced:
         tracemalloc.start()
 
     def test_one_input(data: bytes) -> None:
