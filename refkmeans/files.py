@@ -176,12 +176,20 @@ def write(
     registry = registry or get_registry()
     if path == "-":
         codec = registry.codec(format or "netpbm")
-        data = encode(image, codec, palette, indices, plain)
+    else:
+        check_writable(path, force)  # before encoding: fail before the work
+        codec = codec_for_path(path, registry, format)
+    return write_bytes(path, encode(image, codec, palette, indices, plain), force)
+
+
+def write_bytes(path: str, data: bytes, force: bool = False) -> int:
+    """Write finished bytes to ``path``: ``-`` is stdout, a device or pipe is
+    written directly, anything else atomically.  Returns the byte count."""
+    if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return len(data)
     check_writable(path, force)
-    data = encode(image, codec_for_path(path, registry, format), palette, indices, plain)
     if is_stream(path):
         write_stream(path, data)
     else:

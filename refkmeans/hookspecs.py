@@ -42,7 +42,7 @@ def refkmeans_register_metrics(register: Callable[..., None]) -> None:
 
     ``metric`` has ``name``, ``description``, ``distance(a, b) -> float``,
     ``key(a, b)`` (exact, monotone in the distance), optionally
-    ``error_bound(d) -> float`` and ``exact`` (see :mod:`refkmeans.metric`).
+    ``error_bound(d, channels) -> float`` and ``exact`` (see :mod:`refkmeans.metric`).
     """
 
 

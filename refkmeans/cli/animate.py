@@ -14,12 +14,13 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ..files import write_bytes
 from ..plugins import get_registry
 from ..teach.animate import animation, check_k
 from ..teach.sample import thin
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
-from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension, write_output
+from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     )
     progress.done()
     data = animation(small, result, axes=args.axes, points=args.points, delay=args.delay)
-    size = write_output(output, data, args.force)
+    size = write_bytes(output, data, args.force)
     if not args.quiet:
         stream = sys.stderr if output == "-" else sys.stdout
         frames = result.iterations + (0 if result.converged else 1)

@@ -16,7 +16,7 @@ import sys
 from collections import Counter
 
 from ..errors import UsageError
-from ..files import codec_for_path, encode, read
+from ..files import codec_for_path, encode, read, write_bytes
 from ..plugins import get_registry
 from ..quantize import psnr, quantize
 from ..teach.compare import before_after
@@ -24,7 +24,7 @@ from ..teach.png import encode_png
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
-from .source import add_image_argument, check_output, load_image, write_output
+from .source import add_image_argument, check_output, load_image
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         picture = before_after(image, q.image, q.palette, q.result.counts, psnr=q.psnr())
         lines = report_lines(q)
     data = encode(picture, codec) if codec is not None else encode_png(picture)
-    size = write_output(output, data, args.force)
+    size = write_bytes(output, data, args.force)
     if not args.quiet:
         stream = sys.stderr if output == "-" else sys.stdout
         for line in lines:

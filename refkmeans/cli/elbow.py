@@ -14,6 +14,7 @@ import sys
 import time
 
 from ..codec import DEFAULT_MAX_PIXELS
+from ..files import write_bytes
 from ..kmeans import ENGINES
 from ..lloyd import EMPTY_POLICIES
 from ..plugins import get_registry
@@ -21,7 +22,7 @@ from ..rng import GENERATORS
 from ..teach.elbow import inertia_by_k, parse_ks
 from ..teach.sample import thin
 from ..teach.svg import elbow_index, elbow_svg
-from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension, write_output
+from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     inertias = [r.inertia for _, r in runs]
     thinned = f", thinned to {small.width}x{small.height}" if stride > 1 else ""
     svg = elbow_svg(done, inertias, title=f"Inertia against k: {_short(name)}{thinned}")
-    size = write_output(output, svg.encode("utf-8"), args.force)
+    size = write_bytes(output, svg.encode("utf-8"), args.force)
     if args.quiet:
         return 0
     stream = sys.stderr if output == "-" else sys.stdout

@@ -14,11 +14,12 @@ import os
 import sys
 
 from ..errors import UsageError
+from ..files import write_bytes
 from ..plugins import get_registry
 from ..rational import palette_colour
 from ..teach.svg import inertia_svg, palette_svg
 from ..teach.trace import TraceError, read_trace
-from .source import check_output, require_extension, write_output
+from .source import check_output, require_extension
 
 KINDS = ("inertia", "palette")
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             raise TraceError(f"{args.trace}: maxval {maxval!r} in the run line is not 1..65535")
         palette = [palette_colour(c, maxval) for c in centroids]
         svg = palette_svg(palette, counts, maxval, title=f"Palette: {title}")
-    size = write_output(output, svg.encode("utf-8"), args.force)
+    size = write_bytes(output, svg.encode("utf-8"), args.force)
     if output != "-":
         print(f"wrote       {output} ({size} bytes)", file=sys.stdout)
     return 0

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, Optional, Tuple
 
 from ..errors import UsageError
-from ..files import check_writable, read, write_atomic
+from ..files import check_writable, read
 from ..image import Image
 from ..plugins import Registry
 from ..scene import scene
@@ -64,19 +64,6 @@ def check_output(args: argparse.Namespace, output: str) -> None:
     if image not in (None, "-") and os.path.exists(image) and os.path.exists(output) and os.path.samefile(image, output):
         raise UsageError(f"output {output} is the input; choose another -o")
     check_writable(output, args.force)
-
-
-def write_output(path: str, data: bytes, force: bool) -> int:
-    """Write bytes to ``path`` atomically (``-``: standard output)."""
-    if path == "-":
-        import sys
-
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return len(data)
-    check_writable(path, force)
-    write_atomic(path, data)
-    return len(data)
 
 
 def require_extension(path: str, extensions: Tuple[str, ...], what: str, hint: Optional[str] = None) -> None:

@@ -32,7 +32,7 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import EmptyClusterError, ImageError, UsageError
-from ..files import check_writable, write_atomic
+from ..files import check_writable, write_bytes
 from ..result import Result, Step
 
 FORMAT = "refkmeans-trace"
@@ -170,7 +170,7 @@ def write_trace(
     result, image_info = _result_and_image(run)
     image_info.update(info)
     text = "".join(dumps(r) + "\n" for r in trace_records(result, labels=labels, **image_info))
-    return _write_text(path, text, force)
+    return write_bytes(path, text.encode("utf-8"), force)
 
 
 def _result_and_image(run: Any) -> Tuple[Result, Record]:
@@ -187,17 +187,6 @@ def _result_and_image(run: Any) -> Tuple[Result, Record]:
         "maxval": image.maxval,
         "pixels": image.pixel_count,
     }
-
-
-def _write_text(path: str, text: str, force: bool) -> int:
-    data = text.encode("utf-8")
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return len(data)
-    check_writable(path, force)
-    write_atomic(path, data)
-    return len(data)
 
 
 class TraceRecorder:
@@ -255,7 +244,7 @@ class TraceRecorder:
             yield callback
         except EmptyClusterError as exc:
             records = [run_record(**info), *step_records(self.steps, None), error_record(exc, len(self.steps))]
-            _write_text(self.path, "".join(dumps(r) + "\n" for r in records), self.force)
+            write_bytes(self.path, "".join(dumps(r) + "\n" for r in records).encode("utf-8"), self.force)
             raise
 
     def finish(self, result: Result) -> None:
@@ -268,7 +257,7 @@ class TraceRecorder:
             *step_records(self.steps, result.centroids),
             end_record(result, info.get("maxval")),
         ]
-        _write_text(self.path, "".join(dumps(r) + "\n" for r in records), self.force)
+        write_bytes(self.path, "".join(dumps(r) + "\n" for r in records).encode("utf-8"), self.force)
 
 
 def _same_file(a: str, b: str) -> bool:
