@@ -88,8 +88,8 @@ class MortonCoder:
             rows = []
             for value in range(256):
                 contribution = [0] * channels
-                for c, j, table in self._decode.get(o, []):
-                    contribution[c] |= table[value] << (8 * j)
+                for c, j, gathered in self._decode.get(o, []):
+                    contribution[c] |= gathered[value] << (8 * j)
                 rows.append(tuple(contribution))
             self._decode_one.append(rows)
 
