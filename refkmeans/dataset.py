@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from itertools import compress
+from operator import ne
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from .errors import UsageError
@@ -128,13 +130,35 @@ class Dataset:
         return _labels_array(map(dict(zip(self.colours, labels)).__getitem__, self._pixels), typecode)
 
     def pixel_labels_from_tree(self, tree: ColourTree, labels: Sequence[int], typecode: str = "B") -> array:
-        """Labels per pixel from labels per colour of ``tree``, in its Morton order."""
+        """Labels per pixel from labels per colour of ``tree``, in its Morton order.
+
+        With codes of at most 24 bits (8-bit RGB, grey) and byte labels, the
+        labels are painted into a table indexed by code, one slice per run
+        of equal labels (runs are contiguous in Morton order), and every
+        pixel is one table lookup.  Otherwise one dict lookup per pixel.
+        """
         if self._codes is not None and tree is self._tree:
+            if typecode == "B" and tree.coder.bits <= 24:
+                return _labels_array(map(_paint(tree.codes, labels, tree.coder.bits).__getitem__, self._codes), "B")
             return _labels_array(map(dict(zip(tree.codes, labels)).__getitem__, self._codes), typecode)
         return self.pixel_labels(list(map(labels.__getitem__, tree.first_occurrence_order())), typecode)
 
     def __repr__(self) -> str:
         return f"Dataset({self.pixel_count} pixels, {self.colour_count} colours)"
+
+
+def _paint(codes: Sequence[int], labels: Sequence[int], bits: int) -> bytes:
+    """A table of 2**bits bytes whose entry at each colour's code is its label."""
+    table = bytearray(1 << bits)
+    starts = [0]
+    starts.extend(compress(range(1, len(codes)), map(ne, labels, labels[1:])))
+    bounds = [codes[i] for i in starts[1:]]
+    bounds.append(1 << bits)
+    low = 0
+    for start, high in zip(starts, bounds):
+        table[low:high] = bytes((labels[start],)) * (high - low)
+        low = high
+    return bytes(table)
 
 
 def _labels_array(labels: Iterable[int], typecode: str) -> array:

@@ -69,6 +69,7 @@ Point = Tuple[int, ...]
 Floats = Tuple[float, ...]
 Entry = Tuple[int, int, int, float]  # (start, stop, owner, gap) of a settled run of colours
 Labels = Union[bytearray, array]
+Scaled = Tuple[int, Tuple[int, ...]]  # (L, c * L): a centroid with integer coordinates over a common denominator
 
 _U = 2.0**-53
 _INF = math.inf
@@ -127,6 +128,11 @@ class Geometry:
         self.channels = channels
         self.A = 2e-11 * channels
         self.B = 32 * _U
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        """The exact distance from integer point x to a centroid, as (integer, scale): distance = integer / scale."""
+        raise NotImplementedError
 
     def drift(self, old: Floats, new: Floats) -> float:
         """An upper bound on the distance an exact centroid moved, from its floats."""
@@ -199,8 +205,9 @@ class CornerGeometry(Geometry):
         """Exactly: is candidate j never the answer in the box, given ``best``?"""
         z, s = engine.exact[j], engine.exact[best]
         v = tuple(hi if zc > sc else lo for zc, sc, lo, hi in zip(z, s, node[0], node[1]))
-        key = self.metric.key
-        difference = key(v, z) - key(v, s)  # type: ignore[operator]
+        dz, scale_z = self.scaled(v, engine.scaled[j])
+        ds, scale_s = self.scaled(v, engine.scaled[best])
+        difference = dz * scale_s - ds * scale_z
         return difference > 0 or (difference == 0 and j > best)
 
 
@@ -208,14 +215,56 @@ class L2(CornerGeometry):
     name = "euclidean"
     squared = True
 
+    def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
+        """Two candidates (most nodes): their bisector test is one linear function over the box.
+
+        f(x) = d(x, z0)^2 - d(x, z1)^2 = P - D . x, with P = |z0|^2 - |z1|^2 and
+        D = 2 (z0 - z1); over the box it ranges over f(middle) -+ sum |D_c| half_c.
+        Its float error is below ``linear_error`` (module notes); anything closer
+        to zero goes to the general test, which settles it exactly.
+        """
+        if len(cands) != 2:
+            return super().prune(engine, node, cands, gap)
+        z0, z1 = cands
+        P, D, spread_of = engine.linear[z0][z1]
+        centre = P - sum(map(mul, D, node[4]))
+        spread = sum(map(mul, spread_of, node[6]))
+        low, high = centre - spread, centre + spread
+        error = self.linear_error
+        if low > error:
+            loser, winner, margin = z0, z1, low - error
+        elif high < -error:
+            loser, winner, margin = z1, z0, -high - error
+        elif low < -error and high > error:
+            return cands, gap
+        else:
+            return super().prune(engine, node, cands, gap)
+        # Distance gap: f / (d(x, z0) + d(x, z1)), each at most d(z, middle) + half diagonal.
+        floats, dist = engine.floats, self.dist
+        reach = (dist(node[4], floats[z0]) + dist(node[4], floats[z1]) + 2 * node[5]) * (1 + 64 * _U) + 4 * self.A + 1e-9
+        bound = margin / reach
+        return [winner], (bound if bound < gap else gap)
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        # Squared distance, which orders like the distance (KM-ASN-3).
+        scale, coords = centroid
+        return sum((v * scale - p) ** 2 for v, p in zip(x, coords)), scale * scale
+
     def __init__(self, metric: Metric, channels: int) -> None:
         super().__init__(metric, channels)
         self.slack = 2e-6 * channels
+        self.linear_error = 1e-4 * channels * (channels + 1)
 
 
 class L1(CornerGeometry):
     name = "manhattan"
     dist = staticmethod(_manhattan)
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        scale, coords = centroid
+        return sum(abs(v * scale - p) for v, p in zip(x, coords)), scale
 
     def __init__(self, metric: Metric, channels: int) -> None:
         super().__init__(metric, channels)
@@ -228,6 +277,11 @@ class LInf(Geometry):
 
     name = "chebyshev"
     dist = staticmethod(_chebyshev)
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        scale, coords = centroid
+        return max(abs(v * scale - p) for v, p in zip(x, coords)), scale
 
     def __init__(self, metric: Metric, channels: int) -> None:
         super().__init__(metric, channels)
@@ -260,11 +314,12 @@ class LInf(Geometry):
         return kept, gap
 
     def exact_prune(self, engine: Assigner, node: Node, j: int, best: int) -> bool:
-        z, s = engine.exact[j], engine.exact[best]
+        (scale_z, z), (scale_s, s) = engine.scaled[j], engine.scaled[best]
         low, high = node[0], node[1]
-        dmin: Fraction = max(max(lo - zc, zc - hi, Fraction(0)) for zc, lo, hi in zip(z, low, high))
-        dmax: Fraction = max(max(sc - lo, hi - sc) for sc, lo, hi in zip(s, low, high))
-        return bool(dmin > dmax or (dmin == dmax and j > best))
+        dmin = max(max(lo * scale_z - zc, zc - hi * scale_z, 0) for zc, lo, hi in zip(z, low, high))
+        dmax = max(max(sc - lo * scale_s, hi * scale_s - sc) for sc, lo, hi in zip(s, low, high))
+        difference = dmin * scale_s - dmax * scale_z
+        return difference > 0 or (difference == 0 and j > best)
 
 
 _GEOMETRIES = {Euclidean: L2, SquaredEuclidean: L2, Manhattan: L1, Chebyshev: LInf}
@@ -302,8 +357,10 @@ class Assigner:
         self.sums = ClusterSums(k, tree.dimensions, tree.square_total)
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
+        self.scaled: List[Scaled] = []
         self.toward: List[List[int]] = []
         self.between: List[List[float]] = []
+        self.linear: List[List[Tuple[float, Floats, Floats]]] = []
         self.live: List[int] = []
         # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
         # sorted by gap; once refiltering starts, as heaps of (limit, start, stop).
@@ -353,6 +410,7 @@ class Assigner:
     def _prepare(self, centroids: Sequence[Centroid]) -> None:
         self.exact = list(centroids)
         self.floats = [tuple(map(float, c)) for c in centroids]
+        self.scaled = [_scaled(c) for c in self.exact]
         seen: Dict[Centroid, int] = {}
         for j, c in enumerate(self.exact):
             seen.setdefault(c, j)
@@ -366,6 +424,14 @@ class Assigner:
             # Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s.
             self.toward.append([sum(compress(weights, map(gt, z, s))) for z in self.floats])
             self.between.append([dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats])
+        squares = [sum(v * v for v in f) for f in self.floats]
+        self.linear = [
+            [
+                (squares[i] - squares[j], d, tuple(map(abs, d)))
+                for j, d in enumerate([tuple(2 * (a - b) for a, b in zip(fi, fj)) for fj in self.floats])
+            ]
+            for i, fi in enumerate(self.floats)
+        ]
 
     def _full_walk(self, first: bool) -> Optional[int]:
         """Walk the whole tree with every live candidate."""
@@ -455,12 +521,12 @@ class Assigner:
             if len(cands) == 1:
                 out.append((a, b, cands[0], gap))
             elif node[2] == 0:
-                self._leaf(a, b, cands, gap, out)
+                self._leaf(a, b, cands, gap, out, node)
             else:
                 stack.append((node[2], b, cands, gap))
                 stack.append((a, node[2], cands, gap))
 
-    def _leaf(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry]) -> None:
+    def _leaf(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None) -> None:
         """Assign colours a..b-1 one by one among the candidates; merge equal neighbours.
 
         The distances of all colours to each candidate come from one C-level
@@ -468,34 +534,39 @@ class Assigner:
         Colours whose margin is within the float error are settled exactly.
         """
         geometry = self.geometry
-        dist = geometry.dist
+        dist, floats = geometry.dist, self.floats
         colours = list(zip(*[values[a:b] for values in self.tree.channels]))
-        rows = [list(map(dist, colours, repeat(self.floats[j]))) for j in cands]
+        rows = [list(map(dist, colours, repeat(floats[j]))) for j in cands]
         if len(rows) == 2:
-            nearest = list(map(min, *rows))
-            runner_up = list(map(max, *rows))
-            picks = list(map(gt, *rows))  # True: the second candidate is nearer
+            picks: List[int] = list(map(gt, *rows))  # True (1): the second candidate is nearer
+            margins = list(map(abs, map(sub, *rows)))
         else:
             columns = list(zip(*rows))
-            nearest = list(map(min, columns))
+            ordered = list(map(sorted, columns))
+            nearest = list(map(itemgetter(0), ordered))
             picks = list(map(tuple.index, columns, nearest))
-            runner_up = list(map(itemgetter(1), map(sorted, columns)))
-        owners = list(map(cands.__getitem__, picks))
-        margins = list(map(sub, runner_up, nearest))
+            margins = list(map(sub, map(itemgetter(1), ordered), nearest))
         # A true distance is within A + B d of its float, so the float winner is
         # certain when the margin exceeds both errors; the run's gap is the
-        # smallest margin left after them.
-        error = 2 * (geometry.A + geometry.B * max(runner_up))
+        # smallest margin left after them.  d is at most d(z, middle) + half diagonal.
+        if node is None:
+            top = max(map(max, rows))
+        else:
+            top = max(dist(node[4], floats[j]) for j in cands) + node[5] + 1.0
+        error = 2 * (geometry.A + geometry.B * top)
+        n = b - a
         if min(margins) <= error:
-            for i in compress(range(b - a), map(le, margins, repeat(error))):
+            owners = list(map(cands.__getitem__, picks))
+            for i in compress(range(n), map(le, margins, repeat(error))):
                 owners[i] = self._exact_owner(colours[i], cands, [row[i] for row in rows])
                 margins[i] = error
+            picks = list(map(cands.index, owners))
         starts = [0]
-        starts.extend(compress(range(1, b - a), map(ne, owners, owners[1:])))
-        starts.append(b - a)
+        starts.extend(compress(range(1, n), map(ne, picks, picks[1:])))
+        starts.append(n)
         for start, stop in zip(starts, starts[1:]):
             run_gap = min(margins[start:stop]) - error
-            out.append((a + start, a + stop, owners[start], run_gap if run_gap < gap else gap))
+            out.append((a + start, a + stop, cands[picks[start]], run_gap if run_gap < gap else gap))
 
     def _exact_owner(self, x: Point, cands: List[int], ds: List[float]) -> int:
         """The exact nearest candidate, lowest index on a tie (only near-ties get here)."""
@@ -503,8 +574,14 @@ class Assigner:
         d1 = min(ds)
         reach = d1 + A + B * d1
         near = [j for j, d in zip(cands, ds) if d - (A + B * d) <= reach]
-        key = self.metric.key
-        return min(near, key=lambda j: (key(x, self.exact[j]), j))
+        scaled, table = self.geometry.scaled, self.scaled
+        best = near[0]
+        best_d, best_scale = scaled(x, table[best])
+        for j in near[1:]:
+            d, scale = scaled(x, table[j])
+            if d * best_scale < best_d * scale:  # strictly nearer: ties stay with the lower index
+                best, best_d, best_scale = j, d, scale
+        return best
 
     # -- results ----------------------------------------------------------
 
@@ -532,6 +609,14 @@ class Assigner:
                 ranked.append((-exact, tree.first_occurrence_rank(i), colour))
         ranked.sort()
         return [colour for _, _, colour in ranked[:wanted]]
+
+
+def _scaled(centroid: Centroid) -> Scaled:
+    """A centroid as (common denominator L, integer coordinates c * L), for exact integer comparisons."""
+    scale = 1
+    for v in centroid:
+        scale = scale * v.denominator // math.gcd(scale, v.denominator)
+    return scale, tuple(v.numerator * (scale // v.denominator) for v in centroid)
 
 
 def _changed(weights: Sequence[int], old: Labels, new: Labels) -> int:

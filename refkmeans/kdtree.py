@@ -41,8 +41,8 @@ from .morton import Codes, MortonCoder
 LEAF_SIZE = 48
 
 Box = Tuple[int, ...]
-#: (low corner, high corner, split, all corners, middle, half diagonal); split 0 marks a leaf.
-Node = Tuple[Box, Box, int, List[Box], List[float], float]
+#: (low corner, high corner, split, all corners, middle, half diagonal, half widths); split 0 marks a leaf.
+Node = Tuple[Box, Box, int, List[Box], List[float], float, List[float]]
 
 
 def prefix_sums(values: Iterable[int]) -> Sequence[int]:
@@ -68,7 +68,7 @@ class ColourTree:
         coder: MortonCoder,
         codes: List[int],
         channels: List[array],
-        weights: Sequence[int],
+        weights: List[int],
         first_codes: Optional[Codes] = None,
     ) -> None:
         self.coder = coder
@@ -98,14 +98,14 @@ class ColourTree:
         first_codes = coder.encode_colours(colours)
         order = sorted(range(len(colours)), key=first_codes.__getitem__)
         codes = [first_codes[i] for i in order]
-        sorted_weights = array("q", [weights[i] for i in order])
+        sorted_weights = [weights[i] for i in order]
         return cls(coder, codes, coder.decode(codes), sorted_weights, first_codes)
 
     @classmethod
     def from_histogram(cls, coder: MortonCoder, histogram: Dict[int, int]) -> ColourTree:
         """The tree of a ``{code: count}`` histogram whose keys are in first-occurrence order."""
         codes = sorted(histogram)
-        weights = array("q", map(histogram.__getitem__, codes))
+        weights = list(map(histogram.__getitem__, codes))
         return cls(coder, codes, coder.decode(codes), weights, list(histogram))
 
     def colour(self, i: int) -> Tuple[int, ...]:
@@ -146,7 +146,8 @@ class ColourTree:
             split = bisect_left(self.codes, cell | 1 << (free - 1), a, b)
         corners = list(product(*zip(low, high)))
         middle = [(lo + hi) * 0.5 for lo, hi in zip(low, high)]
-        return low, high, split, corners, middle, math.dist(low, high) * 0.5
+        half = [(hi - lo) * 0.5 for lo, hi in zip(low, high)]
+        return low, high, split, corners, middle, math.dist(low, high) * 0.5, half
 
     def first_occurrence_order(self) -> List[int]:
         """For each colour in first-occurrence order, its position in Morton order."""
