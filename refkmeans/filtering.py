@@ -216,34 +216,55 @@ class L2(CornerGeometry):
     squared = True
 
     def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
-        """Two candidates (most nodes): their bisector test is one linear function over the box.
+        """Each test is one linear function over the box.
 
-        f(x) = d(x, z0)^2 - d(x, z1)^2 = P - D . x, with P = |z0|^2 - |z1|^2 and
-        D = 2 (z0 - z1); over the box it ranges over f(middle) -+ sum |D_c| half_c.
-        Its float error is below ``linear_error`` (module notes); anything closer
-        to zero goes to the general test, which settles it exactly.
+        f(x) = d(x, y)^2 - d(x, z)^2 = P - D . x with P = |y|^2 - |z|^2 and
+        D = 2 (y - z); over the box it ranges over f(middle) -+ sum |D_c| half_c.
+        Its float error is below ``linear_error`` (module notes); a value that
+        close to zero goes to the exact test.  The distance gap is
+        -f / (d(x, z) + d(x, y)), each distance at most d(., middle) + half diagonal.
         """
-        if len(cands) != 2:
-            return super().prune(engine, node, cands, gap)
-        z0, z1 = cands
-        P, D, spread_of = engine.linear[z0][z1]
-        centre = P - sum(map(mul, D, node[4]))
-        spread = sum(map(mul, spread_of, node[6]))
-        low, high = centre - spread, centre + spread
+        middle, half, radius = node[4], node[6], node[5]
         error = self.linear_error
-        if low > error:
-            loser, winner, margin = z0, z1, low - error
-        elif high < -error:
-            loser, winner, margin = z1, z0, -high - error
-        elif low < -error and high > error:
-            return cands, gap
-        else:
-            return super().prune(engine, node, cands, gap)
-        # Distance gap: f / (d(x, z0) + d(x, z1)), each at most d(z, middle) + half diagonal.
         floats, dist = engine.floats, self.dist
-        reach = (dist(node[4], floats[z0]) + dist(node[4], floats[z1]) + 2 * node[5]) * (1 + 64 * _U) + 4 * self.A + 1e-9
-        bound = margin / reach
-        return [winner], (bound if bound < gap else gap)
+        if len(cands) == 2:
+            # Two candidates (most nodes): test both directions at once.
+            z0, z1 = cands
+            P, D, spread_of = engine.linear[z0][z1]
+            centre = P - sum(map(mul, D, middle))
+            spread = sum(map(mul, spread_of, half))
+            low, high = centre - spread, centre + spread
+            if low > error:
+                winner, margin = z1, low - error
+            elif high < -error:
+                winner, margin = z0, -high - error
+            elif low < -error and high > error:
+                return cands, gap
+            else:
+                return super().prune(engine, node, cands, gap)
+            reach = (dist(middle, floats[z0]) + dist(middle, floats[z1]) + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9
+            bound = margin / reach
+            return [winner], (bound if bound < gap else gap)
+        to_middle = [dist(middle, floats[j]) for j in cands]
+        nearest = min(to_middle)
+        best = cands[to_middle.index(nearest)]
+        pairs = engine.linear[best]
+        kept = []
+        for j, d in zip(cands, to_middle):
+            if j == best:
+                kept.append(j)
+                continue
+            P, D, spread_of = pairs[j]
+            high = P - sum(map(mul, D, middle)) + sum(map(mul, spread_of, half))
+            if high < -error:
+                bound = (-high - error) / ((nearest + d + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9)
+                if bound < gap:
+                    gap = bound
+            elif high > error or not self.exact_prune(engine, node, j, best):
+                kept.append(j)
+            elif gap > 0.0:
+                gap = 0.0
+        return kept, gap
 
     @staticmethod
     def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:

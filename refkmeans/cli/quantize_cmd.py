@@ -46,8 +46,10 @@ def run(args: argparse.Namespace) -> int:
         codec_for_path(output, registry, args.format)  # fail before the work, not after
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     progress = Progress(args.max_iter, enabled=not args.quiet)
-    q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
-    progress.done()
+    try:
+        q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
+    finally:
+        progress.done()
     size = write(
         output,
         q.image,
