@@ -5,25 +5,33 @@ PYTHON ?= python3
 DEMO_VENV := .venv-demo
 TEST_VENV := .venv-test
 PIP_FLAGS := --quiet --disable-pip-version-check
+# The first-party plugins, each its own distribution, installed editable into both venvs.
+PLUGINS := plugins/refkmeans-png plugins/refkmeans-pillow plugins/refkmeans-colour
+PLUGIN_PROJECTS := $(addsuffix /pyproject.toml,$(PLUGINS))
+PLUGIN_PACKAGES := plugins/refkmeans-png/refkmeans_png plugins/refkmeans-pillow/refkmeans_pillow plugins/refkmeans-colour/refkmeans_colour
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean pictures
 
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
 
 test: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/ruff check refkmeans tests
-	$(TEST_VENV)/bin/mypy refkmeans
-	$(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks
+	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
+	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 
-$(DEMO_VENV)/.installed: pyproject.toml
+# Regenerate the tutorial's pictures in docs/pictures/ (a test checks they are current).
+pictures: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python -m refkmeans.teach.pictures
+
+$(DEMO_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(PYTHON) -m venv $(DEMO_VENV)
-	$(DEMO_VENV)/bin/python -m pip install $(PIP_FLAGS) -e .
+	$(DEMO_VENV)/bin/python -m pip install $(PIP_FLAGS) -e . $(addprefix -e ,$(PLUGINS))
 	touch $@
 
-$(TEST_VENV)/.installed: pyproject.toml
+$(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(PYTHON) -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[test]'
+	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[test]' $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 clean:

@@ -88,6 +88,12 @@ class Image:
             and self.samples == other.samples
         )
 
+    def _repr_png_(self) -> Optional[bytes]:
+        """Jupyter: the image as PNG (see :mod:`refkmeans.teach.jupyter`)."""
+        from .teach.jupyter import image_png
+
+        return image_png(self)
+
     @property
     def pixel_count(self) -> int:
         """Number of pixels, width x height."""

@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "refkmeans.builtin.initializers",
     "refkmeans.builtin.metrics",
     "refkmeans.builtin.netpbm",
+    "refkmeans.builtin.gif",
 )
 
 

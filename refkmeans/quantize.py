@@ -44,6 +44,12 @@ class Quantized:
     def __repr__(self) -> str:
         return f"Quantized({self.image!r}, {len(self.palette)} colours, {self.result!r})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter: before and after side by side, with the palette."""
+        from .teach.jupyter import quantized_html
+
+        return quantized_html(self)
+
     def squared_error(self) -> int:
         """Exact sum of squared sample differences between original and output."""
         if self._squared_error is None:

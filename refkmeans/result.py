@@ -94,6 +94,12 @@ class Result:
         state = "converged" if self.converged else "stopped"
         return f"Result(k={self.k}, iterations={self.iterations} ({state}), inertia={self.inertia:.6g})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter: a summary, the palette and (when traced) the inertia plot."""
+        from .teach.jupyter import result_html
+
+        return result_html(self)
+
     def with_labels(self, labels: Sequence[int]) -> Result:
         """A copy whose labels are replaced (used to expand colour labels to pixels)."""
         return Result(

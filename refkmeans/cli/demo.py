@@ -33,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"cannot create {args.out_dir}: {exc.strerror or exc}") from None
     before = os.path.join(args.out_dir, "scene.ppm")
     after = os.path.join(args.out_dir, f"scene-k{args.k}.ppm")
-    for path in (before, after):
-        check_writable(path, args.force)
+    # With a PNG codec installed (refkmeans-png), the demo also shows real compression.
+    compressed = os.path.join(args.out_dir, f"scene-k{args.k}.png") if registry.codec_for_extension(".png") else None
+    for path in (before, after, compressed):
+        if path is not None:
+            check_writable(path, args.force)
     image = scene(width, height)
     progress = Progress(args.max_iter, enabled=not args.quiet)
     try:
@@ -43,10 +46,14 @@ def run(args: argparse.Namespace) -> int:
         progress.done()
     write(before, image, force=args.force, registry=registry)
     size = write(after, q.image, palette=q.palette, indices=q.indices, force=args.force, registry=registry)
+    if compressed is not None:
+        size = write(compressed, q.image, palette=q.palette, indices=q.indices, force=args.force, registry=registry)
     if not args.quiet:
         for line in report_lines(q, os.path.getsize(before), size):
             print(line)
         print(f"wrote       {before} (original) and {after} ({args.k} colours)")
+        if compressed is not None:
+            print(f"wrote       {compressed} ({args.k} colours, indexed PNG; the file size above is this one's)")
     return 0
 
 

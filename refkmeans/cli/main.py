@@ -15,9 +15,9 @@ from typing import List, Optional
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, RefKMeansError
-from . import demo, plugins_cmd, quantize_cmd
+from . import animate, compare, demo, elbow, explain, plot, plugins_cmd, quantize_cmd
 
-COMMANDS = (quantize_cmd, demo, plugins_cmd)
+COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot)
 
 
 class Parser(argparse.ArgumentParser):

@@ -6,10 +6,13 @@ import argparse
 import os
 import sys
 
+from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
 from ..files import check_writable, codec_for_path, read, write
+from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import quantize
+from ..teach.trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
@@ -23,7 +26,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", help="output codec (default: from the output's extension)")
     parser.add_argument("--plain", action="store_true", help="write the plain (text) variant where there is one")
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
+    parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 11)")
     add_kmeans_options(parser)
+    stage = parser.add_argument_group("palette and dithering (an output stage after k-means)")
+    stage.add_argument(
+        "--palette",
+        metavar="FILE",
+        help="map onto this fixed palette instead of running k-means: an image (its colours), "
+        "JSON, a GIMP palette or a text list; -k and --init are then ignored",
+    )
+    stage.add_argument(
+        "--dither", default="none", choices=METHODS, help="error diffusion onto the palette (default none: k-means labels)"
+    )
+    stage.add_argument(
+        "--dither-strength", default="1", metavar="S", help="share of the error diffused, 0..1, exact (default 1)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -35,21 +52,40 @@ def default_output(input_path: str, k: int) -> str:
     return f"{stem}-k{k}{ext or '.ppm'}"
 
 
+def mapped_output(input_path: str) -> str:
+    """IN-mapped.EXT beside the input, for --palette (stdin gives mapped.ppm)."""
+    if input_path == "-":
+        return "mapped.ppm"
+    stem, ext = os.path.splitext(input_path)
+    return f"{stem}-mapped{ext or '.ppm'}"
+
+
 def run(args: argparse.Namespace) -> int:
     registry = get_registry(not args.no_plugins)
-    output = args.output or default_output(args.input, args.k)
+    output = args.output or (mapped_output(args.input) if args.palette else default_output(args.input, args.k))
     if output != "-":
         same = args.input != "-" and os.path.exists(args.input) and os.path.exists(output)
         if same and os.path.samefile(args.input, output):
             raise UsageError(f"output {output} is the input; choose another -o")
         check_writable(output, args.force)
         codec_for_path(output, registry, args.format)  # fail before the work, not after
+    strength = parse_strength(args.dither_strength)  # a bad value fails before the work
+    recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
+    _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
+    options = kmeans_kwargs(args)
+    if args.palette:
+        # A fixed palette is k-means with given centroids and no iterations (KM-MAP-1).
+        palette = read_palette(args.palette, channels=image.channels, maxval=image.maxval, max_pixels=args.max_pixels, registry=registry)
+        options.update(init=palette, max_iter=0)
     progress = Progress(args.max_iter, enabled=not args.quiet)
     try:
-        q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
+        with recorder.recording(progress, image, source=args.input, k=args.k, **options) as callback:
+            q = quantize(image, k=args.k, progress=callback, registry=registry, **options)
     finally:
         progress.done()
+    recorder.finish(q.result)
+    q = dithered(q, args.dither, strength, registry.metric(args.metric))
     size = write(
         output,
         q.image,
@@ -61,10 +97,25 @@ def run(args: argparse.Namespace) -> int:
         registry=registry,
     )
     if not args.quiet:
-        stream = sys.stderr if output == "-" else sys.stdout
+        stream = sys.stderr if "-" in (output, args.trace) else sys.stdout
         in_bytes = None if args.input == "-" else os.path.getsize(args.input)
         for line in report_lines(q, in_bytes, size):
+            if args.palette and line.startswith("iterations"):
+                line = f"iterations  0 (fixed palette of {len(q.palette)} colours from {args.palette})"
             print(line, file=stream)
+        if args.dither != "none":
+            print(f"dither      {args.dither}, strength {strength}", file=stream)
         if output != "-":
             print(f"wrote       {output}", file=stream)
     return 0
+
+
+def _check_metric_fits(metric: object, channels: int, maxval: int) -> None:
+    """Refuse a metric that declares the images it is defined for (say 8-bit RGB) on another image."""
+    wanted_channels = getattr(metric, "channels", None)
+    wanted_maxval = getattr(metric, "maxval", None)
+    name = getattr(metric, "name", "?")
+    if wanted_channels is not None and wanted_channels != channels:
+        raise UsageError(f"metric {name} is defined for {wanted_channels}-channel images, this one has {channels}")
+    if wanted_maxval is not None and wanted_maxval != maxval:
+        raise UsageError(f"metric {name} is defined for maxval {wanted_maxval} (8-bit sRGB), this image has maxval {maxval}")

@@ -1,0 +1,608 @@
+"""GIF (87a and 89a): a pure-Python codec with its own LZW, still and animated.
+
+A GIF holds at most 256 colours per frame, which is exactly what a quantized
+image is: a palette and one index per pixel.  ``refkmeans quantize -o
+out.gif`` therefore writes the palette and indices as they are, and
+``refkmeans animate`` writes one frame per k-means iteration.
+
+Writing
+    One- and three-channel images; two- and four-channel images when every
+    alpha sample is 0 or maxval (alpha 0 becomes the transparent index).
+    Samples are scaled to 0..255 with ``(510 v + maxval) // (2 maxval)``
+    (round half up), so only maxval 255 is lossless.  When the caller gives
+    ``palette`` and ``indices`` (at most 256 colours) they are used as they
+    are; otherwise the distinct colours, in order of first occurrence, make
+    the colour table, and more than 256 is an error that says what to do.
+
+Reading
+    Global and local colour tables, interlacing, the graphic control
+    extension (transparency, disposal methods 0-3), any other extension
+    skipped.  ``index`` picks a frame; frames are composited on the logical
+    screen as a viewer shows them, with disposal "restore to background"
+    clearing to transparent, as browsers do.  A frame that reaches past the
+    logical screen is clipped.  The result is RGB, or RGB_ALPHA when some
+    pixel of the composited frame is transparent.
+
+LZW
+    GIF's variant: codes are written least significant bit first, the code
+    size grows from ``min_code_size + 1`` to 12 bits, and the encoder sends a
+    clear code when the 4096-entry table is full.
+
+Every problem raises :class:`~refkmeans.errors.ImageError` with one line
+``gif: <what is wrong> at byte <offset>``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Sequence
+from typing import Iterator, NamedTuple, Optional
+
+from ..codec import DEFAULT_MAX_PIXELS, Codec
+from ..errors import ImageError
+from ..hookspecs import hookimpl
+from ..image import Image
+
+#: The largest LZW code (codes are at most 12 bits).
+MAX_CODE = 4095
+_SIGNATURES = (b"GIF87a", b"GIF89a")
+_TRAILER = 0x3B
+_IMAGE = 0x2C
+_EXTENSION = 0x21
+_GRAPHIC_CONTROL = 0xF9
+_APPLICATION = 0xFF
+# Interlaced rows come in four passes: (first row, step).
+_INTERLACE_PASSES = ((0, 8), (4, 8), (2, 4), (1, 2))
+
+RGB = tuple  # an (r, g, b) triple of 0..255
+
+
+def _fail(what: str, offset: int) -> ImageError:
+    return ImageError(f"gif: {what} at byte {offset}")
+
+
+# -- LZW ----------------------------------------------------------------------
+
+
+def lzw_encode(indices: bytes, min_code_size: int) -> bytes:
+    """Compress colour indices (each below ``2**min_code_size``) into a GIF LZW code stream.
+
+    >>> lzw_decode(lzw_encode(bytes([0, 1, 1, 1, 1, 0]), 2), 2, 6)
+    b'\\x00\\x01\\x01\\x01\\x01\\x00'
+    """
+    clear = 1 << min_code_size
+    end = clear + 1
+    out = bytearray()
+    acc = 0  # bits not yet written, least significant first
+    bits = 0
+    code_size = min_code_size + 1
+    next_code = end + 1
+    table: dict = {}
+
+    acc, bits = clear, code_size
+    if not indices:
+        acc |= end << bits
+        bits += code_size
+        while bits > 0:
+            out.append(acc & 0xFF)
+            acc >>= 8
+            bits -= 8
+        return bytes(out)
+    prefix = indices[0]
+    for index in indices[1:]:
+        key = (prefix << 8) | index
+        code = table.get(key)
+        if code is not None:
+            prefix = code
+            continue
+        acc |= prefix << bits
+        bits += code_size
+        if next_code <= MAX_CODE:
+            table[key] = next_code
+            next_code += 1
+            # The decoder adds each entry one code later than we do, so it
+            # widens its codes one code later: grow when the entry just
+            # added no longer fits the current size.
+            if next_code - 1 == 1 << code_size:
+                code_size += 1
+        else:
+            acc |= clear << bits
+            bits += code_size
+            table.clear()
+            code_size = min_code_size + 1
+            next_code = end + 1
+        while bits >= 8:
+            out.append(acc & 0xFF)
+            acc >>= 8
+            bits -= 8
+        prefix = index
+    acc |= prefix << bits
+    bits += code_size
+    if next_code == 1 << code_size and code_size < 12:
+        code_size += 1  # the decoder widens after the entry this last code makes
+    acc |= end << bits
+    bits += code_size
+    while bits > 0:
+        out.append(acc & 0xFF)
+        acc >>= 8
+        bits -= 8
+    return bytes(out)
+
+
+def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) -> bytes:
+    """Decompress a GIF LZW code stream into at most ``wanted`` indices.
+
+    Decoding stops at the end code, at the end of the data, or when
+    ``wanted`` indices are there, whichever comes first.  ``offset`` is where
+    the stream starts in the file, for error messages.
+    """
+    clear = 1 << min_code_size
+    end = clear + 1
+    out = bytearray()
+    table: list = [bytes([i]) for i in range(clear)] + [b"", b""]
+    code_size = min_code_size + 1
+    mask = (1 << code_size) - 1
+    previous: Optional[bytes] = None
+    acc = 0
+    bits = 0
+    position = 0
+    length = len(data)
+    while len(out) < wanted:
+        while bits < code_size:
+            if position >= length:
+                return bytes(out)
+            acc |= data[position] << bits
+            position += 1
+            bits += 8
+        code = acc & mask
+        acc >>= code_size
+        bits -= code_size
+        if code == clear:
+            del table[end + 1 :]
+            code_size = min_code_size + 1
+            mask = (1 << code_size) - 1
+            previous = None
+            continue
+        if code == end:
+            return bytes(out)
+        if previous is None:
+            if code >= clear:
+                raise _fail(f"LZW code {code} before any entry was made", offset + position)
+            entry = table[code]
+        elif code < len(table):
+            entry = table[code]
+            if len(table) <= MAX_CODE:  # a full table stops growing until a clear code
+                table.append(previous + entry[:1])
+        elif code == len(table):
+            entry = previous + previous[:1]
+            table.append(entry)
+        else:
+            raise _fail(f"LZW code {code} is beyond the table ({len(table)} entries)", offset + position)
+        out += entry
+        previous = entry
+        if len(table) == 1 << code_size and code_size < 12:
+            code_size += 1
+            mask = (1 << code_size) - 1
+    return bytes(out[:wanted])
+
+
+# -- reading ------------------------------------------------------------------
+
+
+class Frame(NamedTuple):
+    """One image of a GIF as stored: its place, colours, indices and control data."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    colours: Sequence[RGB]
+    indices: bytes
+    transparent: Optional[int]
+    disposal: int
+    delay: int  # hundredths of a second
+
+
+class Gif(NamedTuple):
+    """A parsed GIF: the logical screen and every frame."""
+
+    width: int
+    height: int
+    frames: list
+    loop: Optional[int]  # NETSCAPE2.0 repeat count (0 = forever), None when absent
+
+
+def _colour_table(data: bytes, pos: int, size_bits: int) -> tuple[list, int]:
+    count = 2 << size_bits
+    end = pos + 3 * count
+    if end > len(data):
+        raise _fail("premature end of file in a colour table", len(data))
+    table = [tuple(data[i : i + 3]) for i in range(pos, end, 3)]
+    return table, end
+
+
+def _sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """Join the data sub-blocks starting at ``pos``; returns them and the offset after the terminator."""
+    parts: list = []
+    length = len(data)
+    while True:
+        if pos >= length:
+            raise _fail("premature end of file in a data sub-block", length)
+        size = data[pos]
+        pos += 1
+        if size == 0:
+            return b"".join(parts), pos
+        if pos + size > length:
+            raise _fail("premature end of file in a data sub-block", length)
+        parts.append(data[pos : pos + size])
+        pos += size
+
+
+def parse(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_frames: Optional[int] = None) -> Gif:
+    """Parse a GIF file into its logical screen and frames (indices decompressed).
+
+    ``max_frames`` stops after that many frames (the rest are not read).
+    """
+    if data[:6] not in _SIGNATURES:
+        raise _fail(f"not a GIF file: bad signature {bytes(data[:6])!r}", 0)
+    if len(data) < 13:
+        raise _fail("premature end of file in the logical screen descriptor", len(data))
+    width = data[6] | data[7] << 8
+    height = data[8] | data[9] << 8
+    packed = data[10]
+    if width * height > max_pixels:
+        raise _fail(f"logical screen {width}x{height} is larger than the limit of {max_pixels} pixels", 6)
+    pos = 13
+    global_table: Optional[list] = None
+    if packed & 0x80:
+        global_table, pos = _colour_table(data, pos, packed & 7)
+    frames: list = []
+    loop: Optional[int] = None
+    control: tuple = (None, 0, 0)  # transparent index, disposal, delay
+    while True:
+        if max_frames is not None and len(frames) >= max_frames:
+            break
+        if pos >= len(data):
+            raise _fail("premature end of file: no trailer", len(data))
+        kind = data[pos]
+        if kind == _TRAILER:
+            break
+        if kind == _EXTENSION:
+            if pos + 1 >= len(data):
+                raise _fail("premature end of file in an extension", len(data))
+            label = data[pos + 1]
+            body, after = _sub_blocks(data, pos + 2)
+            if label == _GRAPHIC_CONTROL:
+                if len(body) < 4:
+                    raise _fail("graphic control extension shorter than 4 bytes", pos)
+                flags = body[0]
+                transparent = body[3] if flags & 1 else None
+                control = (transparent, (flags >> 2) & 7, body[1] | body[2] << 8)
+            elif label == _APPLICATION and body[:11] == b"NETSCAPE2.0" and len(body) >= 14 and body[11] == 1:
+                loop = body[12] | body[13] << 8
+            pos = after
+            continue
+        if kind != _IMAGE:
+            raise _fail(f"unexpected block type 0x{kind:02x}", pos)
+        frame, pos = _read_frame(data, pos, global_table, control, max_pixels)
+        frames.append(frame)
+        control = (None, 0, 0)
+    if not frames:
+        raise _fail("the file holds no image", pos)
+    return Gif(width, height, frames, loop)
+
+
+def _read_frame(
+    data: bytes, pos: int, global_table: Optional[list], control: tuple, max_pixels: int
+) -> tuple[Frame, int]:
+    start = pos
+    if pos + 10 > len(data):
+        raise _fail("premature end of file in an image descriptor", len(data))
+    left = data[pos + 1] | data[pos + 2] << 8
+    top = data[pos + 3] | data[pos + 4] << 8
+    width = data[pos + 5] | data[pos + 6] << 8
+    height = data[pos + 7] | data[pos + 8] << 8
+    packed = data[pos + 9]
+    if width * height > max_pixels:
+        # LZW can expand a small file enormously: refuse before decoding.
+        raise _fail(f"a {width}x{height} frame is larger than the limit of {max_pixels} pixels", start)
+    pos += 10
+    if packed & 0x80:
+        colours, pos = _colour_table(data, pos, packed & 7)
+    elif global_table is not None:
+        colours = global_table
+    else:
+        raise _fail("an image has neither a local nor a global colour table", start)
+    if pos >= len(data):
+        raise _fail("premature end of file before the LZW code size", len(data))
+    min_code_size = data[pos]
+    if not 1 <= min_code_size <= 11:
+        raise _fail(f"LZW minimum code size must be 1..11, got {min_code_size}", pos)
+    stream_start = pos + 1
+    stream, pos = _sub_blocks(data, stream_start)
+    wanted = width * height
+    indices = lzw_decode(stream, min_code_size, wanted, stream_start)
+    if len(indices) < wanted:
+        raise _fail(f"image data ends after {len(indices)} of {wanted} pixels", stream_start)
+    if indices and max(indices) >= len(colours):
+        raise _fail(f"colour index {max(indices)} is beyond the {len(colours)}-entry colour table", stream_start)
+    if packed & 0x40:
+        indices = _deinterlace(indices, width, height)
+    transparent, disposal, delay = control
+    return Frame(left, top, width, height, colours, indices, transparent, disposal, delay), pos
+
+
+def _deinterlace(indices: bytes, width: int, height: int) -> bytes:
+    rows = [b""] * height
+    source = 0
+    for first, step in _INTERLACE_PASSES:
+        for y in range(first, height, step):
+            rows[y] = indices[source : source + width]
+            source += width
+    return b"".join(rows)
+
+
+def composite(gif: Gif, index: int) -> Image:
+    """Frame ``index`` as a viewer shows it: earlier frames and their disposal applied."""
+    if not 0 <= index < len(gif.frames):
+        raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {len(gif.frames)}")
+    for number, image in enumerate(_composited(gif)):
+        if number == index:
+            return image
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _composited(gif: Gif) -> Iterator[Image]:
+    """Every frame in turn, composited on the logical screen."""
+    w, h = gif.width, gif.height
+    canvas: list = [None] * (w * h)  # None is transparent
+    for frame in gif.frames:
+        saved = canvas[:] if frame.disposal == 3 else None
+        _paint(canvas, w, h, frame)
+        yield _as_image(canvas, w, h)
+        if frame.disposal == 2:
+            _clear(canvas, w, h, frame)
+        elif saved is not None:
+            canvas = saved
+
+
+def _as_image(canvas: list, w: int, h: int) -> Image:
+    if None in canvas:
+        samples = array("B")
+        for colour in canvas:
+            samples.extend((0, 0, 0, 0) if colour is None else (*colour, 255))
+        return Image(w, h, 4, 255, samples, "RGB_ALPHA")
+    return Image(w, h, 3, 255, array("B", b"".join(map(bytes, canvas))))
+
+
+def _paint(canvas: list, w: int, h: int, frame: Frame) -> None:
+    colours, indices, transparent = frame.colours, frame.indices, frame.transparent
+    visible = min(frame.width, w - frame.left)
+    if visible <= 0:
+        return  # entirely right of the screen
+    for y in range(min(frame.height, h - frame.top)):
+        row = indices[y * frame.width : y * frame.width + visible]
+        start = (frame.top + y) * w + frame.left
+        if transparent is None:
+            canvas[start : start + visible] = [colours[i] for i in row]
+        else:
+            for x, i in enumerate(row):
+                if i != transparent:
+                    canvas[start + x] = colours[i]
+
+
+def _clear(canvas: list, w: int, h: int, frame: Frame) -> None:
+    for y in range(frame.top, min(h, frame.top + frame.height)):
+        for x in range(frame.left, min(w, frame.left + frame.width)):
+            canvas[y * w + x] = None
+
+
+def read_frames(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list:
+    """Every frame of a GIF, composited, as a list of :class:`Image`."""
+    return list(_composited(parse(data, max_pixels=max_pixels)))
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def _table_bits(colours: int) -> int:
+    """Bits per index for a colour table of at least ``colours`` entries (1..8)."""
+    bits = 1
+    while (1 << bits) < colours:
+        bits += 1
+    return bits
+
+
+def _packed_table(colours: Sequence[RGB], bits: int) -> bytes:
+    table = bytearray()
+    for colour in colours:
+        table.extend(colour)
+    table.extend(b"\0" * (3 * ((1 << bits) - len(colours))))
+    return bytes(table)
+
+
+def _blocks(stream: bytes) -> bytes:
+    """Split a byte stream into sub-blocks of at most 255 bytes, then the terminator."""
+    out = bytearray()
+    for i in range(0, len(stream), 255):
+        chunk = stream[i : i + 255]
+        out.append(len(chunk))
+        out += chunk
+    out.append(0)
+    return bytes(out)
+
+
+def image_block(
+    width: int,
+    height: int,
+    colours: Sequence[RGB],
+    indices: bytes,
+    *,
+    left: int = 0,
+    top: int = 0,
+    delay: Optional[int] = None,
+    transparent: Optional[int] = None,
+    disposal: int = 0,
+) -> bytes:
+    """One frame: a graphic control extension when needed, a descriptor, a local colour table and LZW data."""
+    if not 1 <= len(colours) <= 256:
+        raise ImageError(f"gif: a frame needs 1..256 colours, got {len(colours)}")
+    bits = _table_bits(len(colours))
+    out = bytearray()
+    if delay is not None or transparent is not None or disposal:
+        flags = (disposal & 7) << 2 | (1 if transparent is not None else 0)
+        out += bytes([_EXTENSION, _GRAPHIC_CONTROL, 4, flags])
+        out += (delay or 0).to_bytes(2, "little") + bytes([transparent or 0, 0])
+    out.append(_IMAGE)
+    for value in (left, top, width, height):
+        out += value.to_bytes(2, "little")
+    out.append(0x80 | (bits - 1))  # a local colour table, not interlaced
+    out += _packed_table(colours, bits)
+    min_code_size = max(2, bits)
+    out.append(min_code_size)
+    out += _blocks(lzw_encode(indices, min_code_size))
+    return bytes(out)
+
+
+def header(width: int, height: int, loop: Optional[int] = None) -> bytes:
+    """The signature, a logical screen without a global colour table, and the loop extension."""
+    for value, what in ((width, "width"), (height, "height")):
+        if not 1 <= value <= 65535:
+            raise ImageError(f"gif: {what} must be 1..65535, got {value}")
+    out = bytearray(b"GIF89a")
+    out += width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"\x00\x00\x00"
+    if loop is not None:
+        out += bytes([_EXTENSION, _APPLICATION, 11]) + b"NETSCAPE2.0" + bytes([3, 1])
+        out += loop.to_bytes(2, "little") + b"\x00"
+    return bytes(out)
+
+
+def encode_animation(
+    width: int,
+    height: int,
+    frames: Sequence[tuple[Sequence[RGB], bytes]],
+    delays: Sequence[int],
+    loop: int = 0,
+) -> bytes:
+    """An animated GIF: each frame is (colours, indices) covering the whole screen.
+
+    ``delays`` are in hundredths of a second, one per frame; ``loop`` 0
+    repeats forever.
+    """
+    if len(delays) != len(frames):
+        raise ImageError(f"gif: {len(frames)} frames but {len(delays)} delays")
+    if not frames:
+        raise ImageError("gif: an animation needs at least one frame")
+    parts = [header(width, height, loop)]
+    for (colours, indices), delay in zip(frames, delays):
+        if len(indices) != width * height:
+            raise ImageError(f"gif: a {width}x{height} frame needs {width * height} indices, got {len(indices)}")
+        parts.append(image_block(width, height, colours, indices, delay=delay, disposal=1))
+    parts.append(bytes([_TRAILER]))
+    return b"".join(parts)
+
+
+def to_8bit(value: int, maxval: int) -> int:
+    """A sample scaled from 0..maxval to 0..255, rounding halves up.
+
+    >>> to_8bit(65535, 65535), to_8bit(1, 1), to_8bit(128, 65535)
+    (255, 255, 0)
+    """
+    return (510 * value + maxval) // (2 * maxval)
+
+
+def _as_rgb(colour: Sequence[int], channels: int, maxval: int) -> RGB:
+    """A colour as an 8-bit RGB triple (grey repeated), alpha not included."""
+    if maxval != 255:
+        colour = [to_8bit(v, maxval) for v in colour]
+    if channels in (1, 2):
+        return (colour[0],) * 3
+    return (colour[0], colour[1], colour[2])
+
+
+def _indexed(image: Image, palette, indices) -> tuple[list, bytes, Optional[int]]:
+    """The colour table, one index per pixel, and the transparent index (or None)."""
+    channels, maxval = image.channels, image.maxval
+    if channels not in (1, 2, 3, 4):
+        raise ImageError(f"gif: cannot write {channels}-channel images (1 to 4 channels)")
+    alpha = channels in (2, 4)
+    if (
+        not alpha
+        and palette is not None
+        and indices is not None
+        and 1 <= len(palette) <= 256
+        and len(indices) == image.pixel_count
+    ):
+        return [_as_rgb(c, channels, maxval) for c in palette], bytes(indices), None
+    table: dict = {}
+    transparent: Optional[int] = None
+    out = bytearray(image.pixel_count)
+    for n, pixel in enumerate(image.iter_pixels()):
+        if alpha:
+            a = pixel[-1]
+            if a == 0:
+                if transparent is None:
+                    transparent = len(table)
+                    table[None] = transparent
+                out[n] = transparent
+                continue
+            if a != maxval:
+                raise ImageError(
+                    f"gif: pixel {n} has alpha {a}; GIF stores only fully opaque or fully transparent pixels"
+                )
+            pixel = pixel[:-1]
+        index = table.get(pixel)
+        if index is None:
+            index = table[pixel] = len(table)
+            if index == 256:
+                raise ImageError(
+                    "gif: the image has more than 256 colours; quantize it first (refkmeans quantize -k 256 ...)"
+                )
+        out[n] = index
+    colours = [(0, 0, 0) if key is None else _as_rgb(key, channels, maxval) for key in table]
+    return colours, bytes(out), transparent
+
+
+class GifCodec(Codec):
+    """Reads GIF87a/GIF89a (any frame) and writes GIF89a; see the module docstring."""
+
+    name = "gif"
+    description = "GIF 87a/89a with pure-Python LZW; at most 256 colours, animations read frame by frame"
+    extensions = (".gif",)
+
+    def sniff(self, head: bytes) -> bool:
+        """True when ``head`` starts with GIF87a or GIF89a."""
+        return bytes(head[:6]) in _SIGNATURES
+
+    def decode(self, data: bytes, *, index: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+        """Decode frame ``index`` (0 = first), composited as a viewer would show it."""
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        if index < 0:
+            raise ImageError(f"gif: frame index must be 0 or more, got {index}")
+        gif = parse(data, max_pixels=max_pixels, max_frames=index + 1)
+        return composite(gif, index)
+
+    def encode(
+        self,
+        image: Image,
+        *,
+        palette: Optional[Sequence[tuple[int, ...]]] = None,
+        indices: Optional[array] = None,
+        plain: bool = False,
+    ) -> bytes:
+        """Encode ``image`` as a one-frame GIF89a (``plain`` does not apply to GIF)."""
+        if image.width < 1 or image.height < 1:
+            raise ImageError(f"gif: cannot write a {image.width}x{image.height} image, GIF needs at least 1x1")
+        colours, data, transparent = _indexed(image, palette, indices)
+        return (
+            header(image.width, image.height)
+            + image_block(image.width, image.height, colours, data, transparent=transparent)
+            + bytes([_TRAILER])
+        )
+
+
+@hookimpl
+def refkmeans_register_codecs(register: Callable[[Codec], None]) -> None:
+    """Register the GIF codec with the refkmeans plugin manager."""
+    register(GifCodec())
