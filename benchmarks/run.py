@@ -259,7 +259,7 @@ def report(
         reference = best.get((name, "sklearn lloyd, same start"), {})
         ref_time = reference.get("time") if "error" not in reference else None
         lines.append(f"{name} ({image['pixels']:,} pixels, {image['colours']:,} colours)")
-        for label, _, interpreter in CONTENDERS:
+        for label, _, _interpreter in CONTENDERS:
             r = best.get((name, label))
             if r is None:
                 continue

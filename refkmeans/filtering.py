@@ -361,6 +361,22 @@ def geometry_for(metric: Metric, channels: int) -> Geometry:
         ) from None
 
 
+class Rows:
+    """A k x k table whose rows are computed on first use (most rows are never needed when k is large)."""
+
+    __slots__ = ("_make", "_rows")
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        self._make = make
+        self._rows: Dict[int, Any] = {}
+
+    def __getitem__(self, i: int) -> Any:
+        row = self._rows.get(i)
+        if row is None:
+            row = self._rows[i] = self._make(i)
+        return row
+
+
 class Assigner:
     """The assignment step over a :class:`ColourTree`, remembering settled runs between calls.
 
@@ -379,9 +395,10 @@ class Assigner:
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
         self.scaled: List[Scaled] = []
-        self.toward: List[List[int]] = []
-        self.between: List[List[float]] = []
-        self.linear: List[List[Tuple[float, Floats, Floats]]] = []
+        self.toward: Rows = Rows(self._toward_row)
+        self.between: Rows = Rows(self._between_row)
+        self.linear: Rows = Rows(self._linear_row)
+        self._squares: List[float] = []
         self.live: List[int] = []
         # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
         # sorted by gap; once refiltering starts, as heaps of (limit, start, stop).
@@ -437,22 +454,32 @@ class Assigner:
             seen.setdefault(c, j)
         # A centroid equal to a lower-index one never wins (KM-ASN-2): not a candidate.
         self.live = sorted(seen.values())
+        # Pair tables, one row per centroid, built when a node first tests against it.
+        self.toward = Rows(self._toward_row)
+        self.between = Rows(self._between_row)
+        self._squares = [sum(v * v for v in f) for f in self.floats]
+        self.linear = Rows(self._linear_row)
+
+    def _toward_row(self, i: int) -> List[int]:
+        """Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s."""
+        weights = [1 << c for c in reversed(range(self.tree.dimensions))]
+        s = self.floats[i]
+        return [sum(compress(weights, map(gt, z, s))) for z in self.floats]
+
+    def _between_row(self, i: int) -> List[float]:
+        """Upper bounds of the distances from centroid i to every centroid."""
         dist, A, B = self.geometry.dist, self.geometry.A, self.geometry.B
-        weights = [1 << i for i in reversed(range(self.tree.dimensions))]
-        self.toward = []
-        self.between = []
-        for s in self.floats:
-            # Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s.
-            self.toward.append([sum(compress(weights, map(gt, z, s))) for z in self.floats])
-            self.between.append([dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats])
-        squares = [sum(v * v for v in f) for f in self.floats]
-        self.linear = [
-            [
-                (squares[i] - squares[j], d, tuple(map(abs, d)))
-                for j, d in enumerate([tuple(2 * (a - b) for a, b in zip(fi, fj)) for fj in self.floats])
-            ]
-            for i, fi in enumerate(self.floats)
-        ]
+        s = self.floats[i]
+        return [dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats]
+
+    def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
+        """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
+        fi, squares = self.floats[i], self._squares
+        rows = []
+        for j, fj in enumerate(self.floats):
+            d = tuple(2 * (a - b) for a, b in zip(fi, fj))
+            rows.append((squares[i] - squares[j], d, tuple(map(abs, d))))
+        return rows
 
     def _full_walk(self, first: bool) -> Optional[int]:
         """Walk the whole tree with every live candidate."""
