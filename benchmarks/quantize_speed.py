@@ -1,8 +1,8 @@
 """Every contender on every input in one run: interleaved, best of N, ratios in a table.
 
-    python benchmarks/run.py [--reps 3] [--quick] [--json results.json] [--pypy PYTHON]
+    python benchmarks/quantize_speed.py [--reps 3] [--quick] [--json results.json] [--pypy PYTHON]
 
-Each measurement is a fresh process (``contenders.py``), so memory figures
+Each measurement is a fresh process (``speed_contenders.py``), so memory figures
 are per contender and nothing is warm from a previous one.  Runs are
 interleaved (repetition, then input, then contender) so that a slow moment
 of the machine hits every contender alike; the table shows the best time.
@@ -34,7 +34,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
-import inputs  # noqa: E402
+import speed_inputs as inputs  # noqa: E402
 
 K = 16
 ITERATIONS = 11
@@ -70,7 +70,7 @@ def child_environment(threads: Optional[int] = None) -> Dict[str, str]:
 def run_child(
     python: str, name: str, image: str, out: str, params: Dict[str, Any], timeout: float, threads: Optional[int] = None
 ) -> Dict[str, Any]:
-    command = [python, os.path.join(HERE, "contenders.py"), name, image, out, json.dumps(params)]
+    command = [python, os.path.join(HERE, "speed_contenders.py"), name, image, out, json.dumps(params)]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=child_environment(threads)

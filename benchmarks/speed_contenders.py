@@ -1,6 +1,6 @@
 """One contender, run alone in a fresh process.
 
-    python contenders.py NAME IMAGE.ppm OUT.ppm PARAMS_JSON
+    python speed_contenders.py NAME IMAGE.ppm OUT.ppm PARAMS_JSON
 
 prints one JSON object: the time of the timed work (imports excluded),
 optional phase times, the resident memory after imports (``rss_base_kib``)
