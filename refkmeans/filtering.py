@@ -361,19 +361,15 @@ def geometry_for(metric: Metric, channels: int) -> Geometry:
         ) from None
 
 
-class Rows:
+class Rows(Dict[int, Any]):
     """A k x k table whose rows are computed on first use (most rows are never needed when k is large)."""
 
-    __slots__ = ("_make", "_rows")
-
     def __init__(self, make: Callable[[int], Any]) -> None:
+        super().__init__()
         self._make = make
-        self._rows: Dict[int, Any] = {}
 
-    def __getitem__(self, i: int) -> Any:
-        row = self._rows.get(i)
-        if row is None:
-            row = self._rows[i] = self._make(i)
+    def __missing__(self, i: int) -> Any:
+        row = self[i] = self._make(i)
         return row
 
 
@@ -560,10 +556,11 @@ class Assigner:
     def _walk(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry]) -> None:
         """Filter the run a..b with the candidates, depth first, left to right; settled runs go to ``out``."""
         node_of, prune = self.tree.node, self.geometry.prune
+        nodes, width = self.tree.nodes, self.tree.size + 1
         stack = [(a, b, cands, gap)]
         while stack:
             a, b, cands, gap = stack.pop()
-            node = node_of(a, b)
+            node = nodes.get(a * width + b) or node_of(a, b)
             if len(cands) > 1:
                 cands, gap = prune(self, node, cands, gap)
             if len(cands) == 1:
@@ -609,9 +606,12 @@ class Assigner:
                 owners[i] = self._exact_owner(colours[i], cands, [row[i] for row in rows])
                 margins[i] = error
             picks = list(map(cands.index, owners))
-        starts = [0]
-        starts.extend(compress(range(1, n), map(ne, picks, picks[1:])))
-        starts.append(n)
+        if picks.count(picks[0]) == n:  # often all on one side: one run
+            starts = [0, n]
+        else:
+            starts = [0]
+            starts.extend(compress(range(1, n), map(ne, picks, picks[1:])))
+            starts.append(n)
         for start, stop in zip(starts, starts[1:]):
             run_gap = min(margins[start:stop]) - error
             out.append((a + start, a + stop, cands[picks[start]], run_gap if run_gap < gap else gap))
