@@ -76,8 +76,13 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
     dataset = Dataset.from_image(original)
     dataset.colour_tree()
     t2 = now()
-    clustering = cluster(dataset, None, params["init"], max_iter=params["iterations"], engine="fast")
+    stamps = [t2]
+    clustering = cluster(
+        dataset, None, params["init"], max_iter=params["iterations"], engine="fast", progress=lambda step: stamps.append(now())
+    )
     t3 = now()
+    # One interval between steps is one iteration (assign + update); the first also builds the tree's nodes.
+    intervals = sorted(b - a for a, b in zip(stamps[1:], stamps[2:]))
     palette = clustering.result.palette(original.maxval)
     indices = clustering.pixel_indices(index_typecode(len(palette)))
     quantized = Image.from_palette(original.width, original.height, palette, indices, original.maxval)
@@ -91,6 +96,7 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
         "converged": result.converged,
         "colours": dataset.colour_count,
         "full_walks": clustering.assigner.full_walks if clustering.assigner else None,
+        "iteration_median": intervals[len(intervals) // 2] if intervals else None,
         "interpreter": sys.implementation.name,
     }
 

@@ -147,7 +147,7 @@ class Dataset:
         return f"Dataset({self.pixel_count} pixels, {self.colour_count} colours)"
 
 
-def _paint(codes: Sequence[int], labels: Sequence[int], bits: int) -> bytes:
+def _paint(codes: Sequence[int], labels: Sequence[int], bits: int) -> bytearray:
     """A table of 2**bits bytes whose entry at each colour's code is its label."""
     table = bytearray(1 << bits)
     starts = [0]
@@ -158,7 +158,7 @@ def _paint(codes: Sequence[int], labels: Sequence[int], bits: int) -> bytes:
     for start, high in zip(starts, bounds):
         table[low:high] = bytes((labels[start],)) * (high - low)
         low = high
-    return bytes(table)
+    return table
 
 
 def _labels_array(labels: Iterable[int], typecode: str) -> array:

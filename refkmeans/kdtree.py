@@ -80,9 +80,11 @@ class ColourTree:
         self._first_codes = first_codes if first_codes is not None else codes
         self.cum_weight = prefix_sums(weights)
         self.cum_sum = [prefix_sums(map(mul, weights, values)) for values in channels]
-        norms = map(mul, channels[0], channels[0])
+        # Squares by table lookup: the table's ints already exist, no product is allocated.
+        squares = [v * v for v in range(1 << (8 * coder.sample_bytes))].__getitem__
+        norms = map(squares, channels[0])
         for values in channels[1:]:
-            norms = map(add, norms, map(mul, values, values))
+            norms = map(add, norms, map(squares, values))
         #: Sum over all colours of weight x squared norm.
         self.square_total = sum(map(mul, weights, norms))
         self._masks = coder.free_bit_masks()

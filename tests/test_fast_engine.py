@@ -29,6 +29,7 @@ from refkmeans.hookspecs import hookimpl
 from refkmeans.image import expand_palette
 from refkmeans.kdtree import ColourTree
 from refkmeans.kmeans import choose_engine, cluster
+from refkmeans.lloyd import lloyd
 from refkmeans.metric import Metric
 from refkmeans.morton import MortonCoder
 from refkmeans.plugins import Registry, get_registry
@@ -355,6 +356,17 @@ def test_lloyd_fast_is_a_drop_in_for_lloyd_with_weights():
     assert r.labels == [0, 0, 1, 1]
     assert r.centroids == ((Fraction(1, 4), Fraction(1, 4)), (Fraction(39, 4), Fraction(39, 4)))
     assert r.counts == (4, 4)
+
+
+def test_lloyd_fast_takes_repeated_points_and_labels_each_one():
+    registry = get_registry(False)
+    metric = registry.metric("manhattan")
+    points = [(0, 0), (9, 9), (0, 0), (1, 0), (9, 9), (8, 9)]
+    start = [(Fraction(0), Fraction(0)), (Fraction(9), Fraction(9))]
+    fast = lloyd_fast(points, start, metric, trace=True, trace_labels=True, empty="farthest")
+    plain = lloyd(points, start, metric, trace=True, trace_labels=True, empty="farthest")
+    assert (fast.labels, fast.centroids, fast.iterations) == (plain.labels, plain.centroids, plain.iterations)
+    assert [s.labels for s in fast.steps] == [s.labels for s in plain.steps]
 
 
 def test_lloyd_fast_validates_its_options_like_lloyd():
