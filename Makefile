@@ -10,7 +10,7 @@ PLUGINS := plugins/refkmeans-png plugins/refkmeans-pillow plugins/refkmeans-colo
 PLUGIN_PROJECTS := $(addsuffix /pyproject.toml,$(PLUGINS))
 PLUGIN_PACKAGES := plugins/refkmeans-png/refkmeans_png plugins/refkmeans-pillow/refkmeans_pillow plugins/refkmeans-colour/refkmeans_colour
 
-.PHONY: demo test lint clean pictures
+.PHONY: demo test lint clean pictures bench
 
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
@@ -19,6 +19,27 @@ test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks peers
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
 	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+
+# The speed benchmark (not part of `make test`): every contender on every input,
+# interleaved, best of 3; prints a table and writes bench-output/quantize_speed.json.
+# Under PyPy too when `pypy3` is installed.  BENCH_ARGS=--quick for a short run.
+BENCH_VENV := .venv-bench
+PYPY ?= pypy3
+bench: $(BENCH_VENV)/.installed
+	@command -v $(PYPY) >/dev/null 2>&1 && $(MAKE) --no-print-directory .venv-pypy/.installed || echo "bench: no $(PYPY), PyPy rows skipped"
+	mkdir -p bench-output
+	$(BENCH_VENV)/bin/python benchmarks/quantize_speed.py --work bench-output --json bench-output/quantize_speed.json \
+		$$(test -x .venv-pypy/bin/python && echo --pypy .venv-pypy/bin/python) $(BENCH_ARGS)
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[bench]'
+	touch $@
+
+.venv-pypy/.installed: pyproject.toml
+	$(PYPY) -m venv .venv-pypy
+	.venv-pypy/bin/python -m pip install $(PIP_FLAGS) pluggy
+	touch $@
 
 # Regenerate the tutorial's pictures in docs/pictures/ (a test checks they are current).
 pictures: $(DEMO_VENV)/.installed
@@ -35,4 +56,4 @@ $(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	touch $@
 
 clean:
-	rm -rf $(DEMO_VENV) $(TEST_VENV) demo-output .coverage
+	rm -rf $(DEMO_VENV) $(TEST_VENV) $(BENCH_VENV) .venv-pypy demo-output bench-output .coverage

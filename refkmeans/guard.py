@@ -2,7 +2,7 @@
 
 Engines call a metric millions of times, so they cannot afford a wrapper
 around each call.  Instead :func:`names_the_metric_plugin` wraps a whole run
-(``kmeans``): a :class:`~refkmeans.metric.MetricError` raised by an engine's
+(``kmeans.cluster``, under both ``kmeans`` and ``quantize``): a :class:`~refkmeans.metric.MetricError` raised by an engine's
 cheap checks gets the plugin's name added, and any other exception whose
 traceback passes through the metric's own code becomes a PluginError naming
 the metric and its plugin.  Anything else is a bug and propagates unchanged.

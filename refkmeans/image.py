@@ -7,8 +7,10 @@ row by row, pixel by pixel, channel by channel in one ``array`` (typecode
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections import Counter
+from itertools import chain
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import ImageError
@@ -59,7 +61,8 @@ class Image:
                 f"{width}x{height}x{channels} needs {width * height * channels} "
                 f"samples, got {len(samples)}"
             )
-        if samples and max(samples) > maxval:
+        # An array of typecode B or H cannot exceed 255 or 65535: check only tighter maxvals.
+        if samples and maxval not in (255, 65535) and max(samples) > maxval:
             raise ImageError(f"sample {max(samples)} is above maxval {maxval}")
         self.width = width
         self.height = height
@@ -102,11 +105,39 @@ class Image:
         s = self.samples
         return list(zip(*(s[i::c] for i in range(c))))
 
+    def pixel_view(self) -> PixelView:
+        """The pixels as a lazy sequence of tuples (no list of tuples is built)."""
+        return PixelView(self.samples, self.channels)
+
+    def colour_codes(self) -> Sequence[int]:
+        """One integer per pixel that identifies its colour (a Morton code), built at C speed."""
+        from .morton import coder_for, little_endian
+
+        return coder_for(self.channels, self.maxval).encode(little_endian(self.samples))
+
+    def colour_count(self) -> int:
+        """How many distinct colours the image holds."""
+        return len(set(self.colour_codes()))
+
     def iter_pixels(self) -> Iterator[Pixel]:
         """Pixels as tuples without building a list."""
         c = self.channels
         s = self.samples
         return zip(*(s[i::c] for i in range(c)))
+
+    @classmethod
+    def from_palette(
+        cls,
+        width: int,
+        height: int,
+        palette: Sequence[Pixel],
+        indices: Sequence[int],
+        maxval: int = 255,
+        tupltype: Optional[str] = None,
+    ) -> Image:
+        """The image whose pixel i is ``palette[indices[i]]`` (expanded at C speed)."""
+        channels = len(palette[0])
+        return cls(width, height, channels, maxval, expand_palette(palette, indices, channels, maxval), tupltype)
 
     @classmethod
     def from_pixels(
@@ -128,6 +159,71 @@ class Image:
                 raise ImageError(f"pixel {p!r} does not have {channels} channels")
             flat.extend(p)
         return cls(width, height, channels, maxval, flat)
+
+
+class PixelView(Sequence[Pixel]):
+    """Pixels of a flat sample array as tuples, computed on access.
+
+    >>> view = PixelView(array("B", [1, 2, 3, 4, 5, 6]), 3)
+    >>> len(view), view[1], view[-2], view[:1], list(view)
+    (2, (4, 5, 6), (1, 2, 3), [(1, 2, 3)], [(1, 2, 3), (4, 5, 6)])
+    """
+
+    __slots__ = ("samples", "channels", "_length")
+
+    def __init__(self, samples: Sequence[int], channels: int) -> None:
+        self.samples = samples
+        self.channels = channels
+        self._length = len(samples) // channels
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
+        c = self.channels
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._length)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            part = self.samples[start * c : max(start, stop) * c]
+            return list(zip(*(part[i::c] for i in range(c))))
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("pixel index out of range")
+        return tuple(self.samples[index * c : index * c + c])
+
+    def __iter__(self) -> Iterator[Pixel]:
+        c = self.channels
+        return zip(*(self.samples[i::c] for i in range(c)))
+
+
+def expand_palette(palette: Sequence[Pixel], indices: Sequence[int], channels: int, maxval: int) -> array:
+    """Samples of the pixels ``palette[i] for i in indices``, in one flat array.
+
+    With at most 256 colours each channel is one ``bytes.translate`` of the
+    indices, and the channels are interleaved by slice assignment.
+
+    >>> expand_palette([(9, 8), (1, 2)], array("B", [1, 0, 1]), 2, 255)
+    array('B', [1, 2, 9, 8, 1, 2])
+    """
+    typecode = typecode_for(maxval)
+    if len(palette) > 256:
+        return array(typecode, chain.from_iterable(map(palette.__getitem__, indices)))
+    index_bytes = indices.tobytes() if isinstance(indices, array) and indices.itemsize == 1 else bytes(indices)
+    width = 1 if typecode == "B" else 2
+    stride = channels * width
+    out = bytearray(len(index_bytes) * stride)
+    padded = list(palette) + [palette[0]] * (256 - len(palette))
+    for c in range(channels):
+        for j in range(width):
+            table = bytes((colour[c] >> (8 * j)) & 255 for colour in padded)
+            out[c * width + j :: stride] = index_bytes.translate(table)
+    samples = array(typecode)
+    samples.frombytes(out)
+    if width == 2 and sys.byteorder == "big":
+        samples.byteswap()
+    return samples
 
 
 def histogram(pixels: Sequence[Pixel]) -> Dict[Pixel, int]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Union
+from array import array
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
+from . import filtering
 from .dataset import Dataset
 from .errors import PluginError, RefKMeansError, UsageError
+from .filtering import Assigner
 from .guard import names_the_metric_plugin
 from .lloyd import lloyd
+from .metric import Metric
 from .plugins import Registry, get_registry
 from .rational import Centroid, as_centroid
 from .result import Result, Step
 from .rng import make_generator
 
 #: Engine names accepted by ``kmeans(engine=...)``.
-ENGINES = ("auto", "plain", "histogram")
+ENGINES = ("auto", "plain", "histogram", "fast")
 
 #: The largest k (KM-LIM-3): a palette index then fits in 16 bits.
 MAX_K = 65536
@@ -22,7 +26,6 @@ MAX_K = 65536
 InitSpec = Union[str, Sequence[Sequence[Any]]]
 
 
-@names_the_metric_plugin
 def kmeans(
     pixels: Union[Sequence[Sequence[int]], Dataset],
     k: Optional[int] = None,
@@ -43,41 +46,109 @@ def kmeans(
     ``init`` is an initializer name (``"random"``, ``"kmeans++"``, ``"first"``
     or a plugin's) or a list of starting centroids (ints, floats or
     Fractions; a float means the exact value it holds).  ``k`` defaults to 16
-    or to the number of given centroids.
+    or to the number of given centroids.  ``engine`` is ``"plain"`` (per
+    pixel), ``"histogram"`` (per distinct colour), ``"fast"`` (per distinct
+    colour with kd-tree filtering) or ``"auto"`` (fast where the metric
+    allows it, else histogram); all give the same answer.
 
     >>> r = kmeans([(0,), (1,), (10,), (11,)], init=[(0,), (10,)])
     >>> [str(c[0]) for c in r.centroids], r.labels, r.iterations
     (['1/2', '21/2'], [0, 0, 1, 1], 2)
     """
-    registry = registry or get_registry()
     dataset = pixels if isinstance(pixels, Dataset) else Dataset(_as_tuples(pixels))
-    chosen_metric = registry.metric(metric)
-    centroids = initial_centroids(dataset, k, init, seed, rng, registry)
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    if engine == "plain":
-        return lloyd(
-            dataset.pixels,
-            centroids,
-            chosen_metric,
-            max_iter=max_iter,
-            empty=empty,
-            trace=trace,
-            trace_labels=trace_labels,
-            progress=progress,
-        )
-    result = lloyd(
-        dataset.colours,
-        centroids,
-        chosen_metric,
-        weights=dataset.counts,
+    clustering = cluster(
+        dataset,
+        k,
+        init,
         max_iter=max_iter,
+        seed=seed,
+        metric=metric,
         empty=empty,
+        rng=rng,
+        engine=engine,
         trace=trace,
         trace_labels=trace_labels,
         progress=progress,
+        registry=registry,
     )
-    return expand_labels(result, dataset)
+    return clustering.per_pixel()
+
+
+class Clustering:
+    """What an engine produced, before its labels are spread over the pixels.
+
+    ``result.labels`` are per pixel for the plain engine and per distinct
+    colour (first-occurrence order) for the histogram engine; the fast
+    engine keeps them in its ``assigner``.
+    """
+
+    def __init__(self, dataset: Dataset, result: Result, engine: str, assigner: Optional[Assigner] = None) -> None:
+        self.dataset = dataset
+        self.result = result
+        self.engine = engine
+        self.assigner = assigner
+
+    def per_pixel(self) -> Result:
+        """The Result with one label per pixel, as ``kmeans()`` returns it."""
+        if self.engine == "plain":
+            return self.result
+        result = self.result
+        if self.assigner is not None:
+            result = result.with_labels(self.assigner.labels_in_first_order())
+        return expand_labels(result, self.dataset)
+
+    def pixel_indices(self, typecode: str) -> array:
+        """One label per pixel in a compact ``array`` (no list, no tuples for image datasets)."""
+        if self.engine == "plain":
+            return array(typecode, self.result.labels)
+        if self.assigner is not None:
+            return self.dataset.pixel_labels_from_tree(self.assigner.tree, self.assigner.labels, typecode)
+        return self.dataset.pixel_labels(self.result.labels, typecode)
+
+
+def choose_engine(engine: str, metric: Metric) -> str:
+    """The engine that ``engine`` names for ``metric``: ``auto`` is fast where the metric has a box test."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if engine == "auto":
+        return "fast" if filtering.supports(metric) else "histogram"
+    if engine == "fast":
+        filtering.geometry_for(metric, 1)  # a clear error when the metric has no box test
+    return engine
+
+
+@names_the_metric_plugin  # kmeans() and quantize() both run through here
+def cluster(
+    dataset: Dataset,
+    k: Optional[int] = None,
+    init: InitSpec = "random",
+    *,
+    max_iter: int = 300,
+    seed: int = 0,
+    metric: str = "euclidean",
+    empty: str = "keep",
+    rng: str = "portable",
+    engine: str = "auto",
+    trace: bool = False,
+    trace_labels: bool = False,
+    progress: Optional[Callable[[Step], None]] = None,
+    registry: Optional[Registry] = None,
+) -> Clustering:
+    """Validate, initialize and run an engine; the labels stay per colour where they can."""
+    registry = registry or get_registry()
+    chosen_metric = registry.metric(metric)
+    centroids = initial_centroids(dataset, k, init, seed, rng, registry)
+    chosen = choose_engine(engine, chosen_metric)
+    loop: Dict[str, Any] = dict(
+        max_iter=max_iter, empty=empty, trace=trace, trace_labels=trace_labels, progress=progress
+    )
+    if chosen == "plain":
+        return Clustering(dataset, lloyd(dataset.pixels, centroids, chosen_metric, **loop), chosen)
+    if chosen == "fast":
+        result, assigner = filtering.run(dataset.colour_tree(), centroids, chosen_metric, **loop)
+        return Clustering(dataset, result, chosen, assigner)
+    result = lloyd(dataset.colours, centroids, chosen_metric, weights=dataset.counts, **loop)
+    return Clustering(dataset, result, chosen)
 
 
 def expand_labels(result: Result, dataset: Dataset) -> Result:

@@ -1,29 +1,45 @@
-"""``quantize()``: cluster an image's colours and repaint it with the palette."""
+"""``quantize()``: cluster an image's colours and repaint it with the palette.
+
+The whole path stays compact: pixels are Morton codes in an ``array``
+(:meth:`Dataset.from_image`), labels go from colours to pixels through one
+dict lookup per pixel, and the palette is expanded with ``bytes.translate``.
+"""
 
 from __future__ import annotations
 
+import math
 from array import array
 from fractions import Fraction
-from itertools import chain
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 from .dataset import Dataset
-from .image import Image, typecode_for
-from .kmeans import kmeans
+from .image import Image
+from .kmeans import cluster
 from .result import Result
 
 
 class Quantized:
-    """A quantized image: the repainted ``image``, its ``palette`` and ``indices``."""
+    """A quantized image: the repainted ``image``, its ``palette`` and ``indices``.
+
+    ``result`` is the k-means Result; its ``labels`` are ``indices`` (one per
+    pixel, in a compact ``array``).
+    """
 
     def __init__(
-        self, image: Image, palette: List[Tuple[int, ...]], indices: array, result: Result, original: Image
+        self,
+        image: Image,
+        palette: List[Tuple[int, ...]],
+        indices: array,
+        result: Result,
+        original: Image,
+        squared_error: Optional[int] = None,
     ) -> None:
         self.image = image
         self.palette = palette
         self.indices = indices
         self.result = result
         self.original = original
+        self._squared_error = squared_error
 
     def __repr__(self) -> str:
         return f"Quantized({self.image!r}, {len(self.palette)} colours, {self.result!r})"
@@ -36,35 +52,63 @@ class Quantized:
 
     def squared_error(self) -> int:
         """Exact sum of squared sample differences between original and output."""
-        return sum((a - b) * (a - b) for a, b in zip(self.original.samples, self.image.samples))
+        if self._squared_error is None:
+            self._squared_error = sum((a - b) * (a - b) for a, b in zip(self.original.samples, self.image.samples))
+        return self._squared_error
 
     def psnr(self) -> float:
         """Peak signal-to-noise ratio in dB over all samples (inf when identical)."""
-        return psnr(self.original, self.image)
+        return _psnr(self.squared_error(), len(self.original.samples), self.original.maxval)
 
 
 def psnr(original: Image, other: Image) -> float:
     """10 log10(maxval^2 / MSE), with the MSE exact over every sample."""
-    import math
-
-    n = len(original.samples)
     error = sum((a - b) * (a - b) for a, b in zip(original.samples, other.samples))
-    if error == 0 or n == 0:
+    return _psnr(error, len(original.samples), original.maxval)
+
+
+def _psnr(error: int, samples: int, maxval: int) -> float:
+    if error == 0 or samples == 0:
         return math.inf
-    mse = Fraction(error, n)
-    return 10 * math.log10(Fraction(original.maxval**2) / mse)
+    return 10 * math.log10(Fraction(maxval**2) / Fraction(error, samples))
 
 
 def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     """Quantize ``image`` to ``k`` colours; ``options`` are those of :func:`kmeans`."""
-    pixels = image.pixels()
-    dataset = Dataset(pixels)
-    result = kmeans(dataset, k=None if not isinstance(options.get("init", "random"), str) else k, **options)
+    progress = options.get("progress")
+    phase = getattr(progress, "phase", None)
+    if phase is not None:
+        phase("counting colours")
+    dataset = Dataset.from_image(image)
+    if phase is not None:
+        phase(f"clustering {dataset.colour_count} colours")
+    given_k = None if not isinstance(options.get("init", "random"), str) else k
+    clustering = cluster(dataset, given_k, **options)
+    result = clustering.result
     palette = result.palette(image.maxval)
-    indices = array(index_typecode(len(palette)), result.labels)
-    flat = array(typecode_for(image.maxval), chain.from_iterable(map(palette.__getitem__, indices)))
-    out = Image(image.width, image.height, image.channels, image.maxval, flat, image.tupltype)
-    return Quantized(out, palette, indices, result, image)
+    if phase is not None:
+        phase("repainting")
+    indices = clustering.pixel_indices(index_typecode(len(palette)))
+    out = Image.from_palette(image.width, image.height, palette, indices, image.maxval, image.tupltype)
+    error = None
+    if clustering.assigner is not None:
+        # Exact, from the clusters' sums: sum over pixels of |pixel - palette[label]|^2.
+        error = int(clustering.assigner.sums.error(palette))
+    steps = result.steps
+    if options.get("trace_labels") and clustering.engine != "plain":
+        steps = clustering.per_pixel().steps  # step labels per pixel, as kmeans() gives them
+    # The Result keeps the compact indices as its labels: no list of ints per pixel.
+    result = Result(
+        result.centroids,
+        indices,  # type: ignore[arg-type]
+        result.iterations,
+        result.converged,
+        result.inertia_exact,
+        result.counts,
+        steps,
+        result.metric,
+    )
+    return Quantized(out, palette, indices, result, image, error)
 
 
 def index_typecode(colours: int) -> str:

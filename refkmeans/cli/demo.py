@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
             check_writable(path, args.force)
     image = scene(width, height)
     progress = Progress(args.max_iter, enabled=not args.quiet)
-    q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
-    progress.done()
+    try:
+        q = quantize(image, k=args.k, progress=progress, registry=registry, **kmeans_kwargs(args))
+    finally:
+        progress.done()
     write(before, image, force=args.force, registry=registry)
     size = write(after, q.image, palette=q.palette, indices=q.indices, force=args.force, registry=registry)
     if compressed is not None:

@@ -1,8 +1,15 @@
-"""Progress on stderr, shown only for runs that last longer than about a second."""
+"""Progress on stderr, shown only for runs that last longer than about a second.
+
+Two kinds of news arrive: ``phase(text)`` when a stage starts (counting
+colours, clustering, repainting) and a :class:`Step` after every iteration.
+A background ticker shows the current line once the run is older than
+``delay``, so a long stage is announced while it runs, not after.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Optional, TextIO
 
@@ -23,16 +30,39 @@ class Progress:
         self.last = 0.0
         self.shown = False
         self.tty = self.stream.isatty()
+        self._status = ""
+        self._printed = ""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: Optional[threading.Thread] = None
 
     def __call__(self, step: Step) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if now - self.start < self.delay or (not self.tty and now - self.last < 1.0):
-            return
-        self.last = now
         changed = "" if step.changed is None else f", {step.changed} pixels changed"
-        line = f"refkmeans: iteration {step.iteration + 1}/{self.max_iter}{changed}"
+        self._update(f"refkmeans: iteration {step.iteration + 1}/{self.max_iter}{changed}")
+
+    def phase(self, text: str) -> None:
+        """A stage of the run begins (shown as ``refkmeans: <text>...``)."""
+        if not self.enabled:
+            return
+        self._update(f"refkmeans: {text}...")
+        if self._ticker is None and self.delay > 0:
+            self._ticker = threading.Thread(target=self._tick, name="refkmeans-progress", daemon=True)
+            self._ticker.start()
+
+    def _update(self, line: str) -> None:
+        with self._lock:
+            self._status = line
+            now = time.monotonic()
+            if now - self.start < self.delay or (not self.tty and now - self.last < 1.0):
+                return
+            self._show(line, now)
+
+    def _show(self, line: str, now: float) -> None:
+        # Called with the lock held.
+        self.last = now
+        self._printed = line
         if self.tty:
             self.stream.write("\r" + line.ljust(60))
         else:
@@ -40,8 +70,21 @@ class Progress:
         self.stream.flush()
         self.shown = True
 
+    def _tick(self) -> None:
+        """Show the current line when a stage outlasts the delay (and at most once a second)."""
+        wait = max(0.0, self.start + self.delay - time.monotonic())
+        while not self._stop.wait(wait):
+            with self._lock:
+                now = time.monotonic()
+                if self._status != self._printed and now - self.last >= 1.0:
+                    self._show(self._status, now)
+            wait = 0.25
+
     def done(self) -> None:
-        """End the progress line, if one was shown."""
+        """Stop the ticker and end the progress line, if one was shown."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self.shown and self.tty:
             self.stream.write("\n")
             self.stream.flush()

@@ -79,10 +79,12 @@ def run(args: argparse.Namespace) -> int:
         palette = read_palette(args.palette, channels=image.channels, maxval=image.maxval, max_pixels=args.max_pixels, registry=registry)
         options.update(init=palette, max_iter=0)
     progress = Progress(args.max_iter, enabled=not args.quiet)
-    with recorder.recording(progress, image, source=args.input, k=args.k, **options) as callback:
-        q = quantize(image, k=args.k, progress=callback, registry=registry, **options)
+    try:
+        with recorder.recording(progress, image, source=args.input, k=args.k, **options) as callback:
+            q = quantize(image, k=args.k, progress=callback, registry=registry, **options)
+    finally:
+        progress.done()
     recorder.finish(q.result)
-    progress.done()
     q = dithered(q, args.dither, strength, registry.metric(args.metric))
     size = write(
         output,

@@ -1,0 +1,813 @@
+"""The fast engine: Lloyd's algorithm over the colour histogram, by kd-tree filtering.
+
+It gives exactly what :func:`refkmeans.lloyd.lloyd` gives (labels, exact
+centroids, iterations, counts, inertia and every trace step) and does far
+less work to get there:
+
+1. **Histogram.**  Identical pixels always share a label, so the engine
+   clusters distinct colours weighted by their counts
+   (:class:`~refkmeans.kdtree.ColourTree`).
+2. **Filtering** (Kanungo et al. 2002).  The tree is walked with a set of
+   candidate centroids.  At each node, the candidate nearest the box centre
+   (``best``) is tested against every other one; a candidate that cannot be
+   the answer anywhere in the box is dropped.  When one candidate is left,
+   the whole node goes to it, and its exact sums come from prefix sums in
+   O(1).  Leaves with several candidates are assigned colour by colour.
+3. **Reuse across iterations** (Hamerly-style bounds, per node).  Each
+   settled node keeps ``gap``: a lower bound on how much farther every other
+   centroid is than its owner, anywhere in its box.  When centroids move by
+   at most ``drift``, an owner whose gap exceeds its own drift plus the
+   largest other drift cannot have changed.  Settled nodes wait in one heap
+   per owner keyed by their remaining gap, so an iteration touches only the
+   nodes whose bound ran out.
+
+Exactness
+    Every decision that can lose a candidate or keep an owner is proved:
+    with floats when a rigorous error bound separates the answer from the
+    alternative, otherwise with the metric's exact ``key``.  A candidate is
+    dropped only when it is farther everywhere in the box, or ties somewhere
+    and has the higher index (KM-ASN-2).  Keeping a candidate that could have
+    been dropped costs time, never correctness.
+
+Float error bounds (u = 2**-53; C channels; centroids in 0..65535 are
+rounded to floats with error at most delta = 65535 u ~ 7.3e-12 per channel)
+    * A float distance d from integer point to float centroid is within
+      ``A + B d`` of the true distance: euclidean (``math.dist``) A = 2e-11 C,
+      B = 32 u; manhattan A = 2e-11 C, B = 2 (C + 1) u; chebyshev A = 2e-11,
+      B = 2 u (the same bounds as in :mod:`refkmeans.builtin.metrics`).
+    * The corner test picks, per channel, the box end in the direction of
+      ``z - best``.  Float signs can be wrong only where the exact centroids
+      differ by at most 2 delta; the value at the corner used then exceeds the
+      true minimum by at most 2 delta * 2 * 65535 < 2e-6 per channel for
+      squared euclidean distances and 4 delta < 1e-10 for manhattan ones.
+    * Bookkeeping of gaps and drifts rounds every sum by at most
+      2**-53 of its size; each update subtracts 1e-9 + 1e-12 |gap| + 1e-15
+      |total| more than needed, which covers that with room to spare.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_right
+from collections import Counter
+from fractions import Fraction
+from heapq import heappop, heappush, nlargest
+from itertools import chain, compress, repeat
+from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from .builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
+from .errors import EmptyClusterError, UsageError
+from .kdtree import ColourTree, Node
+from .lloyd import EMPTY_POLICIES
+from .metric import Metric
+from .rational import Centroid, mean
+from .result import Result, Step
+
+Point = Tuple[int, ...]
+Floats = Tuple[float, ...]
+Entry = Tuple[int, int, int, float]  # (start, stop, owner, gap) of a settled run of colours
+Labels = Union[bytearray, array]
+Scaled = Tuple[int, Tuple[int, ...]]  # (L, c * L): a centroid with integer coordinates over a common denominator
+
+_U = 2.0**-53
+_INF = math.inf
+#: Refilter from the root instead of node by node when this share of the settled nodes failed.
+FULL_SHARE = 0.25
+
+
+def _manhattan(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(map(abs, map(sub, a, b)))
+
+
+def _chebyshev(a: Sequence[float], b: Sequence[float]) -> float:
+    return max(map(abs, map(sub, a, b)))
+
+
+class ClusterSums:
+    """Per-cluster weighted counts and channel sums, plus the weighted sum of squared norms.
+
+    The same numbers as :class:`refkmeans.lloyd.Sums`, except that squares are
+    kept only in total: every formula here needs just their sum.
+    """
+
+    __slots__ = ("counts", "totals", "square_total")
+
+    def __init__(self, k: int, channels: int, square_total: int) -> None:
+        self.counts = [0] * k
+        self.totals = [[0] * channels for _ in range(k)]
+        self.square_total = square_total
+
+    def error(self, centres: Sequence[Sequence[Any]]) -> Fraction:
+        """Exact sum of squared Euclidean distances of the points to their cluster's centre.
+
+        Sum over clusters of sum |x|^2 - 2 c . S + n |c|^2; the first terms add
+        up to ``square_total``.
+        """
+        total: Any = Fraction(self.square_total)
+        for c, s, n in zip(centres, self.totals, self.counts):
+            if n:
+                total += n * sum(a * a for a in c) - 2 * sum(a * b for a, b in zip(c, s))
+        return total
+
+    def inertia(self, centroids: Sequence[Centroid]) -> Fraction:
+        """KM-OUT-2: the exact inertia against ``centroids``."""
+        return self.error(centroids)
+
+
+class Geometry:
+    """How one family of metrics tests a box: distances, error bounds and the pruning rule."""
+
+    name = ""
+    #: The float distance; its error is at most ``A + B d``.
+    dist: Callable[[Sequence[float], Sequence[float]], float] = staticmethod(math.dist)
+
+    def __init__(self, metric: Metric, channels: int) -> None:
+        self.metric = metric
+        self.channels = channels
+        self.A = 2e-11 * channels
+        self.B = 32 * _U
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        """The exact distance from integer point x to a centroid, as (integer, scale): distance = integer / scale."""
+        raise NotImplementedError
+
+    def drift(self, old: Floats, new: Floats) -> float:
+        """An upper bound on the distance an exact centroid moved, from its floats."""
+        d = self.dist(old, new)
+        return d + 2 * (self.A + self.B * d) + 1e-9
+
+    def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
+        """The candidates that may win somewhere in the box, and the updated gap bound."""
+        raise NotImplementedError
+
+
+class CornerGeometry(Geometry):
+    """Euclidean and manhattan: ``d(x, z) - d(x, best)`` is smallest at the corner toward z.
+
+    All candidates are tested at once with C-level ``map`` calls; one error
+    bound, taken at the largest distance involved, serves the whole node
+    (every bound here grows with the distance).
+    """
+
+    #: True when the corner test compares squared distances (euclidean).
+    squared = False
+    #: How much a wrongly chosen corner can overstate the minimum (see the module notes).
+    slack = 0.0
+
+    def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
+        dist, floats = self.dist, engine.floats
+        corners, middle = node[3], node[4]
+        centres = [floats[j] for j in cands]
+        to_middle = list(map(dist, repeat(middle), centres))
+        b = to_middle.index(min(to_middle))
+        best = cands[b]
+        s = centres[b]
+        toward = list(map(corners.__getitem__, map(engine.toward[best].__getitem__, cands)))
+        dz = list(map(dist, toward, centres))
+        ds = list(map(dist, toward, repeat(s)))
+        top = max(max(dz), max(ds))
+        e = self.A + self.B * top
+        if self.squared:
+            # Squared distances are linear in x, so their difference is least
+            # at the corner; errors: |d^2 - D^2| <= e (2 d + e), plus rounding.
+            values = list(map(sub, map(mul, dz, dz), map(mul, ds, ds)))
+            error = 2 * e * (top + top + e) + 4 * _U * top * top + self.slack
+        else:
+            values = list(map(sub, dz, ds))
+            error = 2 * e + 2 * _U * top + self.slack
+        values[b] = -_INF
+        dropped = list(map(gt, values, repeat(error)))
+        kept = list(compress(cands, map(not_, dropped)))
+        if len(kept) < len(cands):
+            lost = compress(values, dropped)
+            if self.squared:
+                # d(x, z) - d(x, s) = (d(x, z)^2 - d(x, s)^2) / (d(x, z) + d(x, s)), and
+                # the denominator is at most 2 dmax(s, box) + d(s, z), where
+                # dmax(s, box) <= d(s, middle) + half diagonal.
+                reach = 2 * (to_middle[b] + node[5]) * (1 + 64 * _U) + 4 * self.A + 1e-9
+                between = compress(map(engine.between[best].__getitem__, cands), dropped)
+                bound = min(map(truediv, map(sub, lost, repeat(error)), map(add, repeat(reach), between)))
+            else:
+                bound = min(lost) - error
+            if bound < gap:
+                gap = bound
+        if max(values) >= -error:
+            for j, v in zip(cands, values):
+                if -error <= v <= error and self.exact_prune(engine, node, j, best):
+                    kept.remove(j)
+                    gap = min(gap, 0.0)
+        return kept, gap
+
+    def exact_prune(self, engine: Assigner, node: Node, j: int, best: int) -> bool:
+        """Exactly: is candidate j never the answer in the box, given ``best``?"""
+        z, s = engine.exact[j], engine.exact[best]
+        v = tuple(hi if zc > sc else lo for zc, sc, lo, hi in zip(z, s, node[0], node[1]))
+        dz, scale_z = self.scaled(v, engine.scaled[j])
+        ds, scale_s = self.scaled(v, engine.scaled[best])
+        difference = dz * scale_s - ds * scale_z
+        return difference > 0 or (difference == 0 and j > best)
+
+
+class L2(CornerGeometry):
+    name = "euclidean"
+    squared = True
+
+    def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
+        """Each test is one linear function over the box.
+
+        f(x) = d(x, y)^2 - d(x, z)^2 = P - D . x with P = |y|^2 - |z|^2 and
+        D = 2 (y - z); over the box it ranges over f(middle) -+ sum |D_c| half_c.
+        Its float error is below ``linear_error`` (module notes); a value that
+        close to zero goes to the exact test.  The distance gap is
+        -f / (d(x, z) + d(x, y)), each distance at most d(., middle) + half diagonal.
+        """
+        middle, half, radius = node[4], node[6], node[5]
+        error = self.linear_error
+        floats, dist = engine.floats, self.dist
+        if len(cands) == 2:
+            # Two candidates (most nodes): test both directions at once.
+            z0, z1 = cands
+            P, D, spread_of = engine.linear[z0][z1]
+            centre = P - sum(map(mul, D, middle))
+            spread = sum(map(mul, spread_of, half))
+            low, high = centre - spread, centre + spread
+            if low > error:
+                winner, margin = z1, low - error
+            elif high < -error:
+                winner, margin = z0, -high - error
+            elif low < -error and high > error:
+                return cands, gap
+            else:
+                return super().prune(engine, node, cands, gap)
+            reach = (dist(middle, floats[z0]) + dist(middle, floats[z1]) + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9
+            bound = margin / reach
+            return [winner], (bound if bound < gap else gap)
+        to_middle = [dist(middle, floats[j]) for j in cands]
+        nearest = min(to_middle)
+        best = cands[to_middle.index(nearest)]
+        pairs = engine.linear[best]
+        kept = []
+        for j, d in zip(cands, to_middle):
+            if j == best:
+                kept.append(j)
+                continue
+            P, D, spread_of = pairs[j]
+            high = P - sum(map(mul, D, middle)) + sum(map(mul, spread_of, half))
+            if high < -error:
+                bound = (-high - error) / ((nearest + d + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9)
+                if bound < gap:
+                    gap = bound
+            elif high > error or not self.exact_prune(engine, node, j, best):
+                kept.append(j)
+            elif gap > 0.0:
+                gap = 0.0
+        return kept, gap
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        # Squared distance, which orders like the distance (KM-ASN-3).
+        scale, coords = centroid
+        return sum((v * scale - p) ** 2 for v, p in zip(x, coords)), scale * scale
+
+    def __init__(self, metric: Metric, channels: int) -> None:
+        super().__init__(metric, channels)
+        self.slack = 2e-6 * channels
+        self.linear_error = 1e-4 * channels * (channels + 1)
+
+
+class L1(CornerGeometry):
+    name = "manhattan"
+    dist = staticmethod(_manhattan)
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        scale, coords = centroid
+        return sum(abs(v * scale - p) for v, p in zip(x, coords)), scale
+
+    def __init__(self, metric: Metric, channels: int) -> None:
+        super().__init__(metric, channels)
+        self.B = 2 * (channels + 1) * _U
+        self.slack = 1e-10 * channels
+
+
+class LInf(Geometry):
+    """Chebyshev: a candidate whose nearest point of the box is farther than best's farthest."""
+
+    name = "chebyshev"
+    dist = staticmethod(_chebyshev)
+
+    @staticmethod
+    def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
+        scale, coords = centroid
+        return max(abs(v * scale - p) for v, p in zip(x, coords)), scale
+
+    def __init__(self, metric: Metric, channels: int) -> None:
+        super().__init__(metric, channels)
+        self.A = 2e-11
+        self.B = 2 * _U
+
+    def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
+        dist, A, B, floats = self.dist, self.A, self.B, engine.floats
+        low, high, middle = node[0], node[1], node[4]
+        to_middle = [dist(middle, floats[j]) for j in cands]
+        best = cands[to_middle.index(min(to_middle))]
+        s = floats[best]
+        dmax = max(max(sc - lo, hi - sc) for sc, lo, hi in zip(s, low, high))
+        emax = A + B * dmax
+        kept = []
+        for j in cands:
+            if j == best:
+                kept.append(j)
+                continue
+            dmin = max(max(lo - zc, zc - hi, 0.0) for zc, lo, hi in zip(floats[j], low, high))
+            value = dmin - dmax
+            error = A + B * dmin + emax + _U * (dmin + dmax)
+            if value > error:
+                if value - error < gap:
+                    gap = value - error
+            elif value < -error or not self.exact_prune(engine, node, j, best):
+                kept.append(j)
+            elif gap > 0.0:
+                gap = 0.0
+        return kept, gap
+
+    def exact_prune(self, engine: Assigner, node: Node, j: int, best: int) -> bool:
+        (scale_z, z), (scale_s, s) = engine.scaled[j], engine.scaled[best]
+        low, high = node[0], node[1]
+        dmin = max(max(lo * scale_z - zc, zc - hi * scale_z, 0) for zc, lo, hi in zip(z, low, high))
+        dmax = max(max(sc - lo * scale_s, hi * scale_s - sc) for sc, lo, hi in zip(s, low, high))
+        difference = dmin * scale_s - dmax * scale_z
+        return difference > 0 or (difference == 0 and j > best)
+
+
+_GEOMETRIES = {Euclidean: L2, SquaredEuclidean: L2, Manhattan: L1, Chebyshev: LInf}
+
+
+def supports(metric: Metric) -> bool:
+    """True when the fast engine has a box test for ``metric`` (the four built-in metrics)."""
+    return type(metric) in _GEOMETRIES
+
+
+def geometry_for(metric: Metric, channels: int) -> Geometry:
+    """The box geometry of a built-in metric."""
+    try:
+        return _GEOMETRIES[type(metric)](metric, channels)
+    except KeyError:
+        raise UsageError(
+            f"the fast engine has no box test for metric {metric.name!r}; use engine 'histogram' or 'auto'"
+        ) from None
+
+
+class Rows(Dict[int, Any]):
+    """A k x k table whose rows are computed on first use (most rows are never needed when k is large)."""
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, i: int) -> Any:
+        row = self[i] = self._make(i)
+        return row
+
+
+class Assigner:
+    """The assignment step over a :class:`ColourTree`, remembering settled runs between calls.
+
+    After each call, ``labels`` holds the label of every colour (Morton
+    order) and ``sums`` the clusters' exact sums.
+    """
+
+    def __init__(self, tree: ColourTree, metric: Metric, k: int) -> None:
+        self.tree = tree
+        self.k = k
+        self.geometry = geometry_for(metric, tree.dimensions)
+        self.metric = metric
+        n = tree.size
+        self.labels: Labels = bytearray(n) if k <= 256 else array("L", bytes(array("L").itemsize * n))
+        self.sums = ClusterSums(k, tree.dimensions, tree.square_total)
+        self.exact: List[Centroid] = []
+        self.floats: List[Floats] = []
+        self.scaled: List[Scaled] = []
+        self.toward: Rows = Rows(self._toward_row)
+        self.between: Rows = Rows(self._between_row)
+        self.linear: Rows = Rows(self._linear_row)
+        self._squares: List[float] = []
+        self.live: List[int] = []
+        # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
+        # sorted by gap; once refiltering starts, as heaps of (limit, start, stop).
+        self.groups: List[List[Tuple[float, int, int]]] = [[] for _ in range(k)]
+        self.heaps: Optional[List[List[Tuple[float, int, int]]]] = None
+        self.spent = [0.0] * k  # per owner: drift bound used up since the last full walk
+        self.settled = 0
+        self.full_walks = 0
+        self.refilters = 0
+
+    # -- one assignment -------------------------------------------------
+
+    def assign(self, centroids: Sequence[Centroid]) -> Optional[int]:
+        """Label every colour with its nearest centroid; return pixels changed (None the first time)."""
+        first = not self.exact
+        old_floats, old_exact, old_live = self.floats, self.exact, set(self.live)
+        self._prepare(centroids)
+        if first or not old_live.issuperset(self.live):
+            return self._full_walk(first)
+        drifts = [
+            0.0 if new == old else self.geometry.drift(f_old, f_new)
+            for new, old, f_new, f_old in zip(self.exact, old_exact, self.floats, old_floats)
+        ]
+        order = sorted(range(self.k), key=drifts.__getitem__)
+        largest = drifts[order[-1]]
+        second = drifts[order[-2]] if self.k > 1 else 0.0
+        spent = self.spent
+        for o in range(self.k):
+            # An owner keeps a run while gap > its own drift + the largest other drift.
+            total = spent[o] + drifts[o] + (second if o == order[-1] else largest)
+            spent[o] = total + 1e-9 + 1e-15 * total
+        if self.heaps is None:
+            failing = sum(bisect_right(group, (spent[o], _INF)) for o, group in enumerate(self.groups))
+            if failing > FULL_SHARE * self.settled:
+                return self._full_walk(False)
+            self.heaps = self.groups
+        failed: List[Tuple[int, int, int]] = []
+        for o, heap in enumerate(self.heaps):
+            limit = spent[o]
+            while heap and heap[0][0] <= limit:
+                _, a, b = heappop(heap)
+                failed.append((a, b, o))
+        if len(failed) > FULL_SHARE * self.settled:
+            return self._full_walk(False)
+        return self._refilter(failed)
+
+    def _prepare(self, centroids: Sequence[Centroid]) -> None:
+        self.exact = list(centroids)
+        self.floats = [tuple(map(float, c)) for c in centroids]
+        self.scaled = [_scaled(c) for c in self.exact]
+        seen: Dict[Centroid, int] = {}
+        for j, c in enumerate(self.exact):
+            seen.setdefault(c, j)
+        # A centroid equal to a lower-index one never wins (KM-ASN-2): not a candidate.
+        self.live = sorted(seen.values())
+        # Pair tables, one row per centroid, built when a node first tests against it.
+        self.toward = Rows(self._toward_row)
+        self.between = Rows(self._between_row)
+        self._squares = [sum(v * v for v in f) for f in self.floats]
+        self.linear = Rows(self._linear_row)
+
+    def _toward_row(self, i: int) -> List[int]:
+        """Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s."""
+        weights = [1 << c for c in reversed(range(self.tree.dimensions))]
+        s = self.floats[i]
+        return [sum(compress(weights, map(gt, z, s))) for z in self.floats]
+
+    def _between_row(self, i: int) -> List[float]:
+        """Upper bounds of the distances from centroid i to every centroid."""
+        dist, A, B = self.geometry.dist, self.geometry.A, self.geometry.B
+        s = self.floats[i]
+        return [dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats]
+
+    def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
+        """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
+        fi, squares = self.floats[i], self._squares
+        rows = []
+        for j, fj in enumerate(self.floats):
+            d = tuple(2 * (a - b) for a, b in zip(fi, fj))
+            rows.append((squares[i] - squares[j], d, tuple(map(abs, d))))
+        return rows
+
+    def _full_walk(self, first: bool) -> Optional[int]:
+        """Walk the whole tree with every live candidate."""
+        self.full_walks += 1
+        tree, k = self.tree, self.k
+        entries: List[Entry] = []
+        self._walk(0, tree.size, self.live, _INF, entries)
+        old = self.labels
+        owners = [e[2] for e in entries]
+        lengths = [e[1] - e[0] for e in entries]
+        if isinstance(old, bytearray):
+            pieces = [bytes((o,)) for o in range(k)]
+            self.labels = bytearray(b"".join(map(mul, map(pieces.__getitem__, owners), lengths)))
+        else:
+            self.labels = array(old.typecode, chain.from_iterable(map(repeat, owners, lengths)))
+        groups: List[List[Entry]] = [[] for _ in range(k)]
+        for entry in entries:
+            groups[entry[2]].append(entry)
+        sums = self.sums = ClusterSums(k, tree.dimensions, tree.square_total)
+        self.spent = [0.0] * k
+        self.heaps = None
+        for o, group in enumerate(groups):
+            if group:
+                # Sums of runs from the prefix sums: sum at the stops minus sum at the starts.
+                starts = [e[0] for e in group]
+                stops = [e[1] for e in group]
+                sums.counts[o] = _span(tree.cum_weight, starts, stops)
+                sums.totals[o] = [_span(cum, starts, stops) for cum in tree.cum_sum]
+            runs = [(_INF if g == _INF else g - (1e-9 + 1e-12 * abs(g)), a, b) for a, b, _, g in group]
+            runs.sort()
+            self.groups[o] = runs
+        self.settled = len(entries)
+        if first:
+            return None
+        return _changed(tree.weights, old, self.labels)
+
+    def _refilter(self, failed: List[Tuple[int, int, int]]) -> int:
+        """Assign again only the settled runs whose bound ran out."""
+        tree, sums, labels, heaps, spent = self.tree, self.sums, self.labels, self.heaps, self.spent
+        assert heaps is not None
+        changed = 0
+        cum_weight, cum_sum = tree.cum_weight, tree.cum_sum
+        for a, b, o in failed:
+            self.refilters += 1
+            self.settled -= 1
+            sums.counts[o] -= cum_weight[b] - cum_weight[a]
+            total = sums.totals[o]
+            for c, cum in enumerate(cum_sum):
+                total[c] -= cum[b] - cum[a]
+            entries: List[Entry] = []
+            if tree.is_node(a, b):
+                self._walk(a, b, self.live, _INF, entries)
+            else:
+                self._leaf(a, b, self.live, _INF, entries)
+            for start, stop, owner, gap in entries:
+                count = cum_weight[stop] - cum_weight[start]
+                sums.counts[owner] += count
+                total = sums.totals[owner]
+                for c, cum in enumerate(cum_sum):
+                    total[c] += cum[stop] - cum[start]
+                if gap == _INF:
+                    limit = _INF
+                else:
+                    limit = gap + spent[owner]
+                    limit -= 1e-9 + 1e-12 * abs(gap) + 1e-15 * abs(limit)
+                heappush(heaps[owner], (limit, start, stop))
+                if owner != o:
+                    changed += count
+                    if isinstance(labels, bytearray):
+                        labels[start:stop] = bytes((owner,)) * (stop - start)
+                    else:
+                        labels[start:stop] = array("L", [owner]) * (stop - start)
+            self.settled += len(entries)
+        return changed
+
+    # -- the walk ---------------------------------------------------------
+
+    def _walk(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry]) -> None:
+        """Filter the run a..b with the candidates, depth first, left to right; settled runs go to ``out``."""
+        node_of, prune = self.tree.node, self.geometry.prune
+        nodes, width = self.tree.nodes, self.tree.size + 1
+        stack = [(a, b, cands, gap)]
+        while stack:
+            a, b, cands, gap = stack.pop()
+            node = nodes.get(a * width + b) or node_of(a, b)
+            if len(cands) > 1:
+                cands, gap = prune(self, node, cands, gap)
+            if len(cands) == 1:
+                out.append((a, b, cands[0], gap))
+            elif node[2] == 0:
+                self._leaf(a, b, cands, gap, out, node)
+            else:
+                stack.append((node[2], b, cands, gap))
+                stack.append((a, node[2], cands, gap))
+
+    def _leaf(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None) -> None:
+        """Assign colours a..b-1 one by one among the candidates; merge equal neighbours.
+
+        The distances of all colours to each candidate come from one C-level
+        ``map``; so do the nearest, the runner-up and the margin between them.
+        Colours whose margin is within the float error are settled exactly.
+        """
+        geometry = self.geometry
+        dist, floats = geometry.dist, self.floats
+        colours = list(zip(*[values[a:b] for values in self.tree.channels]))
+        rows = [list(map(dist, colours, repeat(floats[j]))) for j in cands]
+        if len(rows) == 2:
+            picks: List[int] = list(map(gt, *rows))  # True (1): the second candidate is nearer
+            margins = list(map(abs, map(sub, *rows)))
+        else:
+            columns = list(zip(*rows))
+            ordered = list(map(sorted, columns))
+            nearest = list(map(itemgetter(0), ordered))
+            picks = list(map(tuple.index, columns, nearest))
+            margins = list(map(sub, map(itemgetter(1), ordered), nearest))
+        # A true distance is within A + B d of its float, so the float winner is
+        # certain when the margin exceeds both errors; the run's gap is the
+        # smallest margin left after them.  d is at most d(z, middle) + half diagonal.
+        if node is None:
+            top = max(map(max, rows))
+        else:
+            top = max(dist(node[4], floats[j]) for j in cands) + node[5] + 1.0
+        error = 2 * (geometry.A + geometry.B * top)
+        n = b - a
+        if min(margins) <= error:
+            owners = list(map(cands.__getitem__, picks))
+            for i in compress(range(n), map(le, margins, repeat(error))):
+                owners[i] = self._exact_owner(colours[i], cands, [row[i] for row in rows])
+                margins[i] = error
+            picks = list(map(cands.index, owners))
+        if picks.count(picks[0]) == n:  # often all on one side: one run
+            starts = [0, n]
+        else:
+            starts = [0]
+            starts.extend(compress(range(1, n), map(ne, picks, picks[1:])))
+            starts.append(n)
+        for start, stop in zip(starts, starts[1:]):
+            run_gap = min(margins[start:stop]) - error
+            out.append((a + start, a + stop, cands[picks[start]], run_gap if run_gap < gap else gap))
+
+    def _exact_owner(self, x: Point, cands: List[int], ds: List[float]) -> int:
+        """The exact nearest candidate, lowest index on a tie (only near-ties get here)."""
+        A, B = self.geometry.A, self.geometry.B
+        d1 = min(ds)
+        reach = d1 + A + B * d1
+        near = [j for j, d in zip(cands, ds) if d - (A + B * d) <= reach]
+        scaled, table = self.geometry.scaled, self.scaled
+        best = near[0]
+        best_d, best_scale = scaled(x, table[best])
+        for j in near[1:]:
+            d, scale = scaled(x, table[j])
+            if d * best_scale < best_d * scale:  # strictly nearer: ties stay with the lower index
+                best, best_d, best_scale = j, d, scale
+        return best
+
+    # -- results ----------------------------------------------------------
+
+    def labels_in_first_order(self) -> List[int]:
+        """Labels of the colours in first-occurrence order."""
+        return list(map(self.labels.__getitem__, self.tree.first_occurrence_order()))
+
+    def farthest(self, wanted: int) -> List[Point]:
+        """KM-EMP-2: up to ``wanted`` colours farthest from their centroid, exactly ordered.
+
+        Float distances pick the candidates: a colour whose float distance is
+        more than twice the error bound below the ``wanted``-th largest has at
+        least ``wanted`` colours strictly farther, so it is never chosen.
+        """
+        tree, geometry = self.tree, self.geometry
+        ds = list(map(geometry.dist, zip(*tree.channels), map(self.floats.__getitem__, self.labels)))
+        largest = nlargest(wanted, ds)
+        threshold = largest[-1] - 2 * (geometry.A + geometry.B * largest[0])
+        key = self.metric.key
+        ranked = []
+        for i in compress(range(len(ds)), map(ge, ds, repeat(threshold))):
+            colour = tree.colour(i)
+            exact = key(colour, self.exact[self.labels[i]])
+            if exact:
+                ranked.append((-exact, tree.first_occurrence_rank(i), colour))
+        ranked.sort()
+        return [colour for _, _, colour in ranked[:wanted]]
+
+
+def _scaled(centroid: Centroid) -> Scaled:
+    """A centroid as (common denominator L, integer coordinates c * L), for exact integer comparisons."""
+    scale = 1
+    for v in centroid:
+        scale = scale * v.denominator // math.gcd(scale, v.denominator)
+    return scale, tuple(v.numerator * (scale // v.denominator) for v in centroid)
+
+
+def _changed(weights: Sequence[int], old: Labels, new: Labels) -> int:
+    """Total weight of the colours whose label differs between ``old`` and ``new``."""
+    if isinstance(old, bytearray) and isinstance(new, bytearray):
+        # XOR of the two label strings as big integers: a nonzero byte marks a change.
+        n = len(old)
+        differ = (int.from_bytes(old, "little") ^ int.from_bytes(new, "little")).to_bytes(n, "little")
+        return sum(compress(weights, differ))
+    return sum(compress(weights, map(ne, old, new)))
+
+
+def _span(cumulative: Sequence[int], starts: List[int], stops: List[int]) -> int:
+    """Sum over runs of cumulative[stop] - cumulative[start], at C speed."""
+    return sum(map(cumulative.__getitem__, stops)) - sum(map(cumulative.__getitem__, starts))
+
+
+def run(
+    tree: ColourTree,
+    centroids: Sequence[Centroid],
+    metric: Metric,
+    *,
+    max_iter: int = 300,
+    empty: str = "keep",
+    trace: bool = False,
+    trace_labels: bool = False,
+    progress: Optional[Callable[[Step], None]] = None,
+) -> Tuple[Result, Assigner]:
+    """Lloyd's algorithm over the tree's colours; the loop of :func:`refkmeans.lloyd.lloyd`.
+
+    Returns the Result with labels per colour in first-occurrence order (an
+    empty list when ``tree`` has more than one colour and the caller maps the
+    labels itself through ``Assigner.labels``, in Morton order) and the
+    assigner.
+    """
+    if empty not in EMPTY_POLICIES:
+        raise UsageError(f"unknown empty-cluster policy {empty!r}; choose from {', '.join(EMPTY_POLICIES)}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+        raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    k = len(centroids)
+    centroids = list(centroids)
+    assigner = Assigner(tree, metric, k)
+    steps: List[Step] = []
+    converged = False
+    iterations = 0
+    while iterations < max_iter:
+        changed = assigner.assign(centroids)
+        sums = assigner.sums
+        new, empties, relocated = _update(assigner, centroids, empty, iterations)
+        step = Step(
+            iteration=iterations,
+            centroids=tuple(centroids),
+            counts=tuple(sums.counts),
+            inertia=sums.inertia(centroids),
+            changed=changed,
+            empty=tuple(empties),
+            relocated=relocated,
+            labels=tuple(assigner.labels_in_first_order()) if trace_labels else None,
+        )
+        if trace:
+            steps.append(step)
+        if progress is not None:
+            progress(step)
+        iterations += 1
+        if new == centroids:
+            converged = True
+            break
+        centroids = new
+    if not converged:
+        assigner.assign(centroids)
+    sums = assigner.sums
+    result = Result(
+        centroids=tuple(centroids),
+        labels=[],
+        iterations=iterations,
+        converged=converged,
+        inertia_exact=sums.inertia(centroids),
+        counts=tuple(sums.counts),
+        steps=steps if trace else None,
+        metric=metric.name,
+    )
+    return result, assigner
+
+
+def _update(
+    assigner: Assigner, centroids: List[Centroid], empty: str, iteration: int
+) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
+    """KM-UPD-1 and KM-EMP-1/2, as :func:`refkmeans.lloyd.update` does them."""
+    sums = assigner.sums
+    new = [mean(s, n) if n else c for c, s, n in zip(centroids, sums.totals, sums.counts)]
+    empties = [j for j, n in enumerate(sums.counts) if n == 0]
+    relocated: Dict[int, Centroid] = {}
+    if empties and empty == "error":
+        raise EmptyClusterError(f"cluster {empties[0]} is empty at iteration {iteration} (policy 'error')")
+    if empties and empty == "farthest":
+        for j, colour in zip(empties, assigner.farthest(len(empties))):
+            relocated[j] = new[j] = tuple(Fraction(v) for v in colour)
+    return new, empties, relocated
+
+
+def lloyd_fast(
+    points: Sequence[Point],
+    centroids: Sequence[Centroid],
+    metric: Metric,
+    *,
+    weights: Optional[Sequence[int]] = None,
+    max_iter: int = 300,
+    empty: str = "keep",
+    trace: bool = False,
+    trace_labels: bool = False,
+    progress: Optional[Callable[[Step], None]] = None,
+) -> Result:
+    """A drop-in for :func:`refkmeans.lloyd.lloyd` with the same arguments and the same Result.
+
+    ``points`` may repeat colours; their weights add up.  Labels come back
+    one per point, in the order of ``points``.
+    """
+    if weights is None:
+        histogram: Dict[Point, int] = dict(Counter(points))
+    else:
+        histogram = {}
+        for point, w in zip(points, weights):
+            histogram[point] = histogram.get(point, 0) + w
+    colours = list(histogram)
+    tree = ColourTree.from_colours(colours, list(histogram.values()))
+    result, assigner = run(
+        tree,
+        centroids,
+        metric,
+        max_iter=max_iter,
+        empty=empty,
+        trace=trace,
+        trace_labels=trace_labels,
+        progress=progress,
+    )
+    per_colour = assigner.labels_in_first_order()
+    if len(colours) == len(points):
+        labels = per_colour
+    else:
+        label_of = dict(zip(colours, per_colour))
+        labels = list(map(label_of.__getitem__, points))
+        if trace_labels and result.steps:
+            for step in result.steps:
+                step_of = dict(zip(colours, step.labels or ()))
+                step.labels = tuple(map(step_of.__getitem__, points))
+    return result.with_labels(labels)
