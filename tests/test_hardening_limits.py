@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Peak resident memory of a whole quantize run, in multiples of the raw
 #: sample bytes (width x height x channels).  Measured: about 32 with the
-#: foundation's Dataset (a tuple per pixel, ~90 bytes each); the bound has
-#: headroom for allocator noise, and should drop when storage becomes compact.
-RUN_MEMORY_FACTOR = 40
+#: foundation's Dataset (a tuple per pixel, ~90 bytes each), about 15.5 with
+#: the compact Morton-coded storage of the fast engine (the interpreter's own
+#: ~20 MB included); the bound leaves headroom for allocator noise.
+RUN_MEMORY_FACTOR = 22
 #: Peak traced memory of reading a raw file, in multiples of its raster:
 #: the file's bytes, the raster slice, the sample array.
 DECODE_MEMORY_FACTOR = 4
