@@ -16,7 +16,7 @@ demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
 
 test: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks
+	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks peers
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
 	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 

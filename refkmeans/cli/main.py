@@ -15,9 +15,9 @@ from typing import List, Optional
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, RefKMeansError
-from . import animate, compare, demo, elbow, explain, plot, plugins_cmd, quantize_cmd
+from . import animate, compare, conform, demo, elbow, explain, plot, plugins_cmd, quantize_cmd, vectors
 
-COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot)
+COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot, conform, vectors)
 
 
 class Parser(argparse.ArgumentParser):
