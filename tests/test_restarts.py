@@ -145,3 +145,12 @@ def test_cli_default_is_restarts_and_reports_psnr_and_inertia_per_pixel(tmp_path
     expected = quantize(Image(30, 20, 3, 255, list(scene(30, 20).samples)), 5, init="restarts")
     assert f"PSNR        {expected.psnr():.2f} dB" in out
     assert "per pixel)" in out and "(converged)" in out
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 40])
+def test_column_kmeans_plus_plus_makes_the_draws_and_choices_of_km_init_3(k: int) -> None:
+    colours = _random_colours(150, k, top=2 if k > 27 else 12)  # 27 colours at most: k = 40 hits the zero-potential fallback
+    dataset = Dataset(colours)
+    points = restarts._Weighted(dataset.colours, dataset.counts)
+    got = restarts.kmeans_plus_plus_columns(points, k, make_generator("portable", k))
+    assert got == kmeans_plus_plus(dataset, k, make_generator("portable", k))
