@@ -10,7 +10,7 @@ PLUGINS := plugins/refkmeans-png plugins/refkmeans-pillow plugins/refkmeans-colo
 PLUGIN_PROJECTS := $(addsuffix /pyproject.toml,$(PLUGINS))
 PLUGIN_PACKAGES := plugins/refkmeans-png/refkmeans_png plugins/refkmeans-pillow/refkmeans_pillow plugins/refkmeans-colour/refkmeans_colour
 
-.PHONY: demo test lint clean pictures bench
+.PHONY: demo test lint clean pictures bench quality
 
 demo: $(DEMO_VENV)/.installed
 	$(DEMO_VENV)/bin/refkmeans demo --force
@@ -30,6 +30,12 @@ bench: $(BENCH_VENV)/.installed
 	mkdir -p bench-output
 	$(BENCH_VENV)/bin/python benchmarks/quantize_speed.py --work bench-output --json bench-output/quantize_speed.json \
 		$$(test -x .venv-pypy/bin/python && echo --pypy .venv-pypy/bin/python) $(BENCH_ARGS)
+
+# The quality benchmark (not part of `make test`): PSNR and time at 16 colours against
+# scikit-learn, OpenCV and Pillow; writes docs/quality.md and bench-output/quality.json.
+quality: $(BENCH_VENV)/.installed
+	mkdir -p bench-output
+	$(BENCH_VENV)/bin/python benchmarks/quality.py --json bench-output/quality.json --markdown docs/quality.md $(QUALITY_ARGS)
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

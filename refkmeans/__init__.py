@@ -28,12 +28,13 @@ from .files import read, write
 from .hookspecs import hookimpl
 from .image import Image
 from .kmeans import kmeans
-from .quantize import Quantized, quantize
+from .quantize import PROFILES, Quantized, quantize
 from .result import Result, Step
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PROFILES",
     "Dataset",
     "EmptyClusterError",
     "Image",

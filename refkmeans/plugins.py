@@ -27,6 +27,7 @@ LOAD_ENV = "REFKMEANS_LOAD_PLUGINS"
 #: Modules registered on every plugin manager; they cannot be disabled.
 DEFAULT_PLUGINS = (
     "refkmeans.builtin.initializers",
+    "refkmeans.builtin.restarts",
     "refkmeans.builtin.metrics",
     "refkmeans.builtin.netpbm",
     "refkmeans.builtin.gif",

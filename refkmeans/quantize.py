@@ -10,12 +10,25 @@ from __future__ import annotations
 import math
 from array import array
 from fractions import Fraction
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .dataset import Dataset
 from .image import Image
 from .kmeans import cluster
 from .result import Result
+
+#: The initializer ``quantize()`` uses when none is given (KM-INIT-5): the best
+#: of several k-means++ runs on a coarse histogram; see README, "What the
+#: default does and why".  ``kmeans()`` keeps the notebook's ``random``.
+DEFAULT_INIT = "restarts"
+
+#: Named option sets for ``quantize()`` and ``refkmeans quantize --profile``.
+#: ``notebook`` replays the seed notebook exactly: k random pixels drawn by
+#: NumPy's legacy generator with seed 0, then 11 iterations.
+PROFILES: Dict[str, Dict[str, Any]] = {
+    "default": {"init": DEFAULT_INIT, "max_iter": 300, "rng": "portable", "seed": 0},
+    "notebook": {"init": "random", "max_iter": 11, "rng": "numpy-legacy", "seed": 0},
+}
 
 
 class Quantized:
@@ -74,7 +87,12 @@ def _psnr(error: int, samples: int, maxval: int) -> float:
 
 
 def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
-    """Quantize ``image`` to ``k`` colours; ``options`` are those of :func:`kmeans`."""
+    """Quantize ``image`` to ``k`` colours; ``options`` are those of :func:`kmeans`.
+
+    Without ``init`` the start is :data:`DEFAULT_INIT` (``"restarts"``), not
+    ``kmeans()``'s ``"random"``; ``**PROFILES["notebook"]`` gives the notebook's run.
+    """
+    options.setdefault("init", DEFAULT_INIT)
     progress = options.get("progress")
     phase = getattr(progress, "phase", None)
     if phase is not None:
@@ -82,7 +100,7 @@ def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     dataset = Dataset.from_image(image)
     if phase is not None:
         phase(f"clustering {dataset.colour_count} colours")
-    given_k = None if not isinstance(options.get("init", "random"), str) else k
+    given_k = None if not isinstance(options["init"], str) else k
     clustering = cluster(dataset, given_k, **options)
     result = clustering.result
     palette = result.palette(image.maxval)

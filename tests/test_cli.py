@@ -544,7 +544,7 @@ def test_help_exits_0(tmp_path: Path) -> None:
     assert "--empty" in out(proc) and "--force" in out(proc)
 
 
-BUILTIN_INITIALIZERS = {"random", "kmeans++", "first"}
+BUILTIN_INITIALIZERS = {"random", "kmeans++", "first", "restarts"}
 BUILTIN_METRICS = {"euclidean", "sqeuclidean", "manhattan", "chebyshev"}
 
 

@@ -229,7 +229,7 @@ def test_quantize_with_the_fast_engine_repaints_exactly_like_plain(channels, max
 
 def test_quantize_keeps_per_pixel_step_labels_when_asked():
     image = scene(16, 12)
-    q = quantize(image, 4, trace=True, trace_labels=True, max_iter=2)
+    q = quantize(image, 4, init="random", trace=True, trace_labels=True, max_iter=2)
     r = kmeans(image.pixels(), k=4, trace=True, trace_labels=True, max_iter=2, engine="plain")
     assert [s.labels for s in q.result.steps] == [s.labels for s in r.steps]
 

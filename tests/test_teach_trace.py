@@ -119,7 +119,7 @@ def test_inertia_never_increases_under_a_euclidean_metric(pixels, k, seed, metri
 
 
 def test_a_trace_reads_back_exactly(tmp_path):
-    q = quantize(scene(24, 16), 5, max_iter=4, trace=True, trace_labels=True)
+    q = quantize(scene(24, 16), 5, init="random", max_iter=4, trace=True, trace_labels=True)
     path = str(tmp_path / "run.jsonl")
     size = write_trace(path, q, labels=True, seed=0)
     text = open(path, encoding="utf-8").read()
@@ -205,7 +205,7 @@ def picture(tmp_path):
 def test_quantize_trace_records_the_same_run_as_the_api(picture, tmp_path):
     trace_path = tmp_path / "run.jsonl"
     out = tmp_path / "out.ppm"
-    assert main(["quantize", str(picture), "-o", str(out), "-k", "4", "--seed", "2", "--trace", str(trace_path), "-q"]) == 0
+    assert main(["quantize", str(picture), "-o", str(out), "-k", "4", "--init", "random", "--seed", "2", "--trace", str(trace_path), "-q"]) == 0
     trace = read_trace(str(trace_path))
     expected = kmeans(scene(24, 16).pixels(), k=4, seed=2, trace=True)
     assert [s.inertia_exact for s in trace.steps] == [s.inertia for s in expected.steps]
@@ -235,7 +235,7 @@ def test_an_empty_cluster_under_error_still_leaves_the_trace_up_to_it(tmp_path):
             break
     else:  # pragma: no cover - the scene has few enough colours
         pytest.fail("no seed gives an empty cluster")
-    code = main(["quantize", str(path), "-o", str(tmp_path / "o.ppm"), "-k", "12", "--seed", str(seed),
+    code = main(["quantize", str(path), "-o", str(tmp_path / "o.ppm"), "-k", "12", "--init", "random", "--seed", str(seed),
                  "--empty", "error", "--trace", str(trace_path), "-q"])
     assert code == 6
     trace = read_trace(str(trace_path))

@@ -11,7 +11,7 @@ from ..errors import UsageError
 from ..files import check_writable, codec_for_path, read, write
 from ..palette_file import read_palette
 from ..plugins import get_registry
-from ..quantize import quantize
+from ..quantize import DEFAULT_INIT, PROFILES, quantize
 from ..teach.trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
@@ -28,6 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
     parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 11)")
     add_kmeans_options(parser)
+    for action in parser._actions:
+        if action.dest in PROFILES["default"]:
+            action.default = None  # filled from --profile (default: the default profile) in run()
+        if action.dest == "init":
+            action.help = f"initializer: {DEFAULT_INIT} (default; best of several k-means++), random, kmeans++, first, or a plugin's"
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="a named set of --init/--max-iter/--rng/--seed; options given explicitly win. "
+        "notebook = --init random --rng numpy-legacy --seed 0 --max-iter 11",
+    )
     stage = parser.add_argument_group("palette and dithering (an output stage after k-means)")
     stage.add_argument(
         "--palette",
@@ -73,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
+    _apply_profile(args)
     options = kmeans_kwargs(args)
     if args.palette:
         # A fixed palette is k-means with given centroids and no iterations (KM-MAP-1).
@@ -108,6 +120,13 @@ def run(args: argparse.Namespace) -> int:
         if output != "-":
             print(f"wrote       {output}", file=stream)
     return 0
+
+
+def _apply_profile(args: argparse.Namespace) -> None:
+    """Fill --init/--max-iter/--rng/--seed from --profile where the command line did not set them."""
+    for key, value in PROFILES[args.profile or "default"].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
 
 
 def _check_metric_fits(metric: object, channels: int, maxval: int) -> None:
