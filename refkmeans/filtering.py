@@ -58,11 +58,11 @@ from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
-from .errors import EmptyClusterError, UsageError
+from .errors import UsageError
 from .kdtree import ColourTree, Node
-from .lloyd import EMPTY_POLICIES
+from .lloyd import EMPTY_POLICIES, move_centroids
 from .metric import Metric
-from .rational import Centroid, mean
+from .rational import Centroid
 from .result import Result, Step
 
 Point = Tuple[int, ...]
@@ -752,17 +752,9 @@ def run(
 def _update(
     assigner: Assigner, centroids: List[Centroid], empty: str, iteration: int
 ) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
-    """KM-UPD-1 and KM-EMP-1/2, as :func:`refkmeans.lloyd.update` does them."""
+    """KM-UPD-1 and KM-EMP-1/2, through the same code as :func:`refkmeans.lloyd.update`."""
     sums = assigner.sums
-    new = [mean(s, n) if n else c for c, s, n in zip(centroids, sums.totals, sums.counts)]
-    empties = [j for j, n in enumerate(sums.counts) if n == 0]
-    relocated: Dict[int, Centroid] = {}
-    if empties and empty == "error":
-        raise EmptyClusterError(f"cluster {empties[0]} is empty at iteration {iteration} (policy 'error')")
-    if empties and empty == "farthest":
-        for j, colour in zip(empties, assigner.farthest(len(empties))):
-            relocated[j] = new[j] = tuple(Fraction(v) for v in colour)
-    return new, empties, relocated
+    return move_centroids(centroids, sums.totals, sums.counts, empty, iteration, assigner.farthest)
 
 
 def lloyd_fast(

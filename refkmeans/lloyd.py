@@ -166,14 +166,36 @@ def update(
     Returns the new centroids, the indices of the empty clusters, and the
     relocations that the ``farthest`` policy made.
     """
-    new = [mean(s, n) if n else c for c, s, n in zip(centroids, sums.totals, sums.counts)]
-    empties = [j for j, n in enumerate(sums.counts) if n == 0]
+    return move_centroids(
+        centroids,
+        sums.totals,
+        sums.counts,
+        empty,
+        iteration,
+        lambda wanted: farthest_points(points, labels, centroids, metric, wanted),
+    )
+
+
+def move_centroids(
+    centroids: Sequence[Centroid],
+    totals: Sequence[Sequence[int]],
+    counts: Sequence[int],
+    empty: str,
+    iteration: int,
+    farthest: Callable[[int], Sequence[Point]],
+) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
+    """KM-UPD-1 and KM-EMP-1/2 from each cluster's channel sums and count, shared by every engine.
+
+    ``farthest(wanted)`` gives the colours the ``farthest`` policy moves
+    empty clusters to (KM-EMP-2); each engine finds them its own way.
+    """
+    new = [mean(s, n) if n else c for c, s, n in zip(centroids, totals, counts)]
+    empties = [j for j, n in enumerate(counts) if n == 0]
     relocated: Dict[int, Centroid] = {}
     if empties and empty == "error":
         raise EmptyClusterError(f"cluster {empties[0]} is empty at iteration {iteration} (policy 'error')")
     if empties and empty == "farthest":
-        chosen = farthest_points(points, labels, centroids, metric, len(empties))
-        for j, point in zip(empties, chosen):
+        for j, point in zip(empties, farthest(len(empties))):
             relocated[j] = new[j] = tuple(Fraction(v) for v in point)
     return new, empties, relocated
 
