@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from test_plugins import GOOD_PLUGIN  # the well-behaved plugin, shared with the host's own tests
 
 from refkmeans import Image, ImageError, PluginError, hookimpl, kmeans, quantize
 from refkmeans.codec import Codec
@@ -383,23 +384,6 @@ NAN_PLUGIN = """
     @hookimpl
     def refkmeans_register_metrics(register):
         register(NotANumber())
-"""
-
-GOOD_PLUGIN = """
-    from fractions import Fraction
-    from refkmeans import hookimpl
-    from refkmeans.metric import Metric
-
-    class Maximum(Metric):
-        name = "maximum"
-        def distance(self, a, b):
-            return max(abs(x - y) for x, y in zip(a, b))
-        def key(self, a, b):
-            return max(abs(Fraction(x) - y) for x, y in zip(a, b))
-
-    @hookimpl
-    def refkmeans_register_metrics(register):
-        register(Maximum())
 """
 
 HOOK_RAISES_PLUGIN = """
