@@ -104,7 +104,7 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
 def refkmeans_plain_iteration(image: str, out: str, params: Dict[str, Any]) -> Dict[str, Any]:
     """One iteration of the plain engine (per pixel, like the notebook) on a pixel sample."""
     import refkmeans
-    from refkmeans.lloyd import accumulate, assign, update
+    from refkmeans.engine.lloyd import accumulate, assign, update
     from refkmeans.plugins import get_registry
     from refkmeans.rational import as_centroid
 

@@ -18,10 +18,10 @@ from itertools import compress
 from operator import ne
 from typing import Dict, Iterable, List, Optional, Sequence
 
+from .engine.kdtree import ColourTree
+from .engine.morton import MortonCoder, coder_for, little_endian
 from .errors import UsageError
 from .image import Image, Pixel, histogram
-from .kdtree import ColourTree
-from .morton import MortonCoder, coder_for, little_endian
 from .rational import MAX_SAMPLE
 
 

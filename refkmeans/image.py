@@ -111,7 +111,7 @@ class Image:
 
     def colour_codes(self) -> Sequence[int]:
         """One integer per pixel that identifies its colour (a Morton code), built at C speed."""
-        from .morton import coder_for, little_endian
+        from .engine.morton import coder_for, little_endian
 
         return coder_for(self.channels, self.maxval).encode(little_endian(self.samples))
 

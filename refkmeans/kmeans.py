@@ -5,12 +5,12 @@ from __future__ import annotations
 from array import array
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from . import filtering
 from .dataset import Dataset
+from .engine import fast
+from .engine.fast import Assigner
+from .engine.lloyd import lloyd
 from .errors import PluginError, RefKMeansError, UsageError
-from .filtering import Assigner
 from .guard import names_the_metric_plugin
-from .lloyd import lloyd
 from .metric import Metric
 from .plugins import Registry, get_registry
 from .rational import Centroid, as_centroid
@@ -111,9 +111,9 @@ def choose_engine(engine: str, metric: Metric) -> str:
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     if engine == "auto":
-        return "fast" if filtering.supports(metric) else "histogram"
+        return "fast" if fast.supports(metric) else "histogram"
     if engine == "fast":
-        filtering.geometry_for(metric, 1)  # a clear error when the metric has no box test
+        fast.geometry_for(metric, 1)  # a clear error when the metric has no box test
     return engine
 
 
@@ -145,7 +145,7 @@ def cluster(
     if chosen == "plain":
         return Clustering(dataset, lloyd(dataset.pixels, centroids, chosen_metric, **loop), chosen)
     if chosen == "fast":
-        result, assigner = filtering.run(dataset.colour_tree(), centroids, chosen_metric, **loop)
+        result, assigner = fast.run(dataset.colour_tree(), centroids, chosen_metric, **loop)
         return Clustering(dataset, result, chosen, assigner)
     result = lloyd(dataset.colours, centroids, chosen_metric, weights=dataset.counts, **loop)
     return Clustering(dataset, result, chosen)

@@ -21,17 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import refkmeans
-from refkmeans import Dataset, EmptyClusterError, Image, UsageError, kdtree, kmeans, quantize
+from refkmeans import Dataset, EmptyClusterError, Image, UsageError, kmeans, quantize
 from refkmeans.cli.main import main as cli_main
 from refkmeans.cli.progress import Progress
-from refkmeans.filtering import lloyd_fast, supports
+from refkmeans.engine import kdtree
+from refkmeans.engine.fast import lloyd_fast, supports
+from refkmeans.engine.kdtree import ColourTree
+from refkmeans.engine.lloyd import lloyd
+from refkmeans.engine.morton import MortonCoder
 from refkmeans.hookspecs import hookimpl
 from refkmeans.image import expand_palette
-from refkmeans.kdtree import ColourTree
 from refkmeans.kmeans import choose_engine, cluster
-from refkmeans.lloyd import lloyd
 from refkmeans.metric import Metric
-from refkmeans.morton import MortonCoder
 from refkmeans.plugins import Registry, get_registry
 from refkmeans.quantize import psnr
 from refkmeans.scene import scene

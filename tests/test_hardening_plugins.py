@@ -196,10 +196,10 @@ def test_a_metric_helper_in_the_plugin_module_is_blamed_on_the_plugin() -> None:
 
 def test_a_bug_outside_the_metric_is_not_blamed_on_it(monkeypatch) -> None:
     """The guard blames a plugin only when its code is on the traceback."""
-    import refkmeans.lloyd
+    import refkmeans.engine.lloyd
 
     # A C function raising TypeError: no frame of this module (the metric's) is on the traceback.
-    monkeypatch.setattr(refkmeans.lloyd, "accumulate", math.sqrt)
+    monkeypatch.setattr(refkmeans.engine.lloyd, "accumulate", math.sqrt)
     with pytest.raises(TypeError):
         kmeans(PIXELS, init=START, metric="bad", registry=registry_with_metric(Returns(1.0)))
 
@@ -227,7 +227,7 @@ def test_after_a_metric_fails_the_other_metrics_still_work() -> None:
 
 
 def test_a_metric_error_raised_outside_kmeans_names_only_the_metric() -> None:
-    from refkmeans.lloyd import lloyd
+    from refkmeans.engine.lloyd import lloyd
 
     with pytest.raises(MetricError, match="^metric 'bad' returned nan"):
         lloyd(PIXELS, [tuple(map(Fraction, c)) for c in START], Returns(math.nan))

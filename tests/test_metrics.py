@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refkmeans.lloyd import assign, exact_nearest
+from refkmeans.engine.lloyd import assign, exact_nearest
 from refkmeans.plugins import get_registry
 
 REGISTRY = get_registry(load_entrypoints=False)

@@ -16,7 +16,7 @@ from refkmeans import PROFILES, Dataset, Image, UsageError, kmeans, quantize
 from refkmeans.builtin import restarts
 from refkmeans.builtin.initializers import kmeans_plus_plus
 from refkmeans.cli import main as cli_main
-from refkmeans.lloyd import lloyd
+from refkmeans.engine.lloyd import lloyd
 from refkmeans.plugins import get_registry
 from refkmeans.rng import make_generator
 from refkmeans.scene import scene

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from refkmeans import UsageError, kmeans, quantize, write
 from refkmeans.cli.main import main
 from refkmeans.scene import scene
-from refkmeans.teach.trace import (
+from refkmeans.trace import (
     TraceError,
     TraceRecorder,
     dumps,

@@ -36,9 +36,9 @@ from operator import add, mul, sub
 from typing import Dict, List, Sequence, Tuple
 
 from ..dataset import Dataset
+from ..engine.kdtree import ColourTree
 from ..errors import UsageError
 from ..hookspecs import hookimpl
-from ..kdtree import ColourTree
 from ..rational import Centroid, as_centroid
 from .metrics import Euclidean
 
@@ -146,7 +146,7 @@ def restart_points(dataset: Dataset, k: int) -> _Weighted:
 
 def best_of_restarts(dataset: Dataset, k: int, rng) -> List[Centroid]:  # type: ignore[no-untyped-def]
     """KM-INIT-5: the exact centroids of the best of ``RESTARTS`` k-means++ runs on the coarse histogram."""
-    from .. import filtering  # late: filtering imports the built-in metrics
+    from ..engine import fast  # late: the fast engine imports the built-in metrics
 
     if k > dataset.pixel_count:
         raise UsageError(f"k={k} is more than the {dataset.pixel_count} pixels to pick from")
@@ -157,7 +157,7 @@ def best_of_restarts(dataset: Dataset, k: int, rng) -> List[Centroid]:  # type: 
     best_inertia = Fraction(-1)
     for _ in range(RESTARTS):
         start = [as_centroid(c, dataset.channels) for c in kmeans_plus_plus_columns(points, k, rng)]
-        result, _assigner = filtering.run(tree, start, metric, max_iter=COARSE_MAX_ITER)
+        result, _assigner = fast.run(tree, start, metric, max_iter=COARSE_MAX_ITER)
         if best_inertia < 0 or result.inertia_exact < best_inertia:
             best, best_inertia = list(result.centroids), result.inertia_exact
     return best

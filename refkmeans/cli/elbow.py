@@ -14,9 +14,9 @@ import sys
 import time
 
 from ..codec import DEFAULT_MAX_PIXELS
+from ..engine.lloyd import EMPTY_POLICIES
 from ..files import write_bytes
 from ..kmeans import ENGINES
-from ..lloyd import EMPTY_POLICIES
 from ..plugins import get_registry
 from ..rng import GENERATORS
 from ..teach.elbow import inertia_by_k, parse_ks

@@ -6,8 +6,8 @@ import argparse
 from typing import Any, Dict
 
 from ..codec import DEFAULT_MAX_PIXELS
+from ..engine.lloyd import EMPTY_POLICIES
 from ..kmeans import ENGINES
-from ..lloyd import EMPTY_POLICIES
 from ..rng import GENERATORS
 
 

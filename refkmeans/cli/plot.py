@@ -18,7 +18,7 @@ from ..files import write_bytes
 from ..plugins import get_registry
 from ..rational import palette_colour
 from ..teach.svg import inertia_svg, palette_svg
-from ..teach.trace import TraceError, read_trace
+from ..trace import TraceError, read_trace
 from .source import check_output, require_extension
 
 KINDS = ("inertia", "palette")

@@ -12,7 +12,7 @@ from ..files import check_writable, codec_for_path, read, write
 from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import DEFAULT_INIT, PROFILES, quantize
-from ..teach.trace import TraceRecorder
+from ..trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines

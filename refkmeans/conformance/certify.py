@@ -25,7 +25,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..lloyd import accumulate, farthest_points
+from ..engine.lloyd import accumulate, farthest_points
 from ..rational import Centroid, mean
 from . import diagnosis as dx
 from .candidates import Output

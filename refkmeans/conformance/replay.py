@@ -16,8 +16,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
+from ..engine.lloyd import accumulate, update
 from ..errors import EmptyClusterError
-from ..lloyd import accumulate, update
 from ..metric import Metric
 from ..rational import Centroid
 from .exact import Judge

@@ -1,12 +1,12 @@
 """The fast engine: Lloyd's algorithm over the colour histogram, by kd-tree filtering.
 
-It gives exactly what :func:`refkmeans.lloyd.lloyd` gives (labels, exact
+It gives exactly what :func:`refkmeans.engine.lloyd.lloyd` gives (labels, exact
 centroids, iterations, counts, inertia and every trace step) and does far
 less work to get there:
 
 1. **Histogram.**  Identical pixels always share a label, so the engine
    clusters distinct colours weighted by their counts
-   (:class:`~refkmeans.kdtree.ColourTree`).
+   (:class:`~refkmeans.engine.kdtree.ColourTree`).
 2. **Filtering** (Kanungo et al. 2002).  The tree is walked with a set of
    candidate centroids.  At each node, the candidate nearest the box centre
    (``best``) is tested against every other one; a candidate that cannot be
@@ -57,13 +57,13 @@ from itertools import chain, compress, repeat
 from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from .builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
-from .errors import UsageError
+from ..builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
+from ..errors import UsageError
+from ..metric import Metric
+from ..rational import Centroid
+from ..result import Result, Step
 from .kdtree import ColourTree, Node
 from .lloyd import EMPTY_POLICIES, move_centroids
-from .metric import Metric
-from .rational import Centroid
-from .result import Result, Step
 
 Point = Tuple[int, ...]
 Floats = Tuple[float, ...]
@@ -88,7 +88,7 @@ def _chebyshev(a: Sequence[float], b: Sequence[float]) -> float:
 class ClusterSums:
     """Per-cluster weighted counts and channel sums, plus the weighted sum of squared norms.
 
-    The same numbers as :class:`refkmeans.lloyd.Sums`, except that squares are
+    The same numbers as :class:`refkmeans.engine.lloyd.Sums`, except that squares are
     kept only in total: every formula here needs just their sum.
     """
 
@@ -693,7 +693,7 @@ def run(
     trace_labels: bool = False,
     progress: Optional[Callable[[Step], None]] = None,
 ) -> Tuple[Result, Assigner]:
-    """Lloyd's algorithm over the tree's colours; the loop of :func:`refkmeans.lloyd.lloyd`.
+    """Lloyd's algorithm over the tree's colours; the loop of :func:`refkmeans.engine.lloyd.lloyd`.
 
     Returns the Result with labels per colour in first-occurrence order (an
     empty list when ``tree`` has more than one colour and the caller maps the
@@ -752,7 +752,7 @@ def run(
 def _update(
     assigner: Assigner, centroids: List[Centroid], empty: str, iteration: int
 ) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
-    """KM-UPD-1 and KM-EMP-1/2, through the same code as :func:`refkmeans.lloyd.update`."""
+    """KM-UPD-1 and KM-EMP-1/2, through the same code as :func:`refkmeans.engine.lloyd.update`."""
     sums = assigner.sums
     return move_centroids(centroids, sums.totals, sums.counts, empty, iteration, assigner.farthest)
 
@@ -769,7 +769,7 @@ def lloyd_fast(
     trace_labels: bool = False,
     progress: Optional[Callable[[Step], None]] = None,
 ) -> Result:
-    """A drop-in for :func:`refkmeans.lloyd.lloyd` with the same arguments and the same Result.
+    """A drop-in for :func:`refkmeans.engine.lloyd.lloyd` with the same arguments and the same Result.
 
     ``points`` may repeat colours; their weights add up.  Labels come back
     one per point, in the order of ``points``.

@@ -1,6 +1,6 @@
 """A kd-tree over distinct colours that is only a sorted list and some prefix sums.
 
-The colours are sorted by their Morton code (:mod:`refkmeans.morton`), so
+The colours are sorted by their Morton code (:mod:`refkmeans.engine.morton`), so
 every octree cell is a contiguous run ``a..b`` of that list.  A node is such
 a run; nothing else is stored up front:
 

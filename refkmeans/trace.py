@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from ..errors import EmptyClusterError, ImageError, UsageError
-from ..files import check_writable, write_bytes
-from ..result import Result, Step
+from .errors import EmptyClusterError, ImageError, UsageError
+from .files import check_writable, write_bytes
+from .result import Result, Step
 
 FORMAT = "refkmeans-trace"
 VERSION = 1
@@ -59,7 +59,7 @@ def _centroids(centroids: Sequence[Sequence[Fraction]]) -> Tuple[list, list]:
 
 def run_record(result: Optional[Result] = None, **info: Any) -> Record:
     """The first line: the format, its version, and what was run (``info`` adds fields)."""
-    from .. import __version__
+    from . import __version__
 
     record: Record = {"type": "run", "format": FORMAT, "version": VERSION, "refkmeans": __version__}
     if result is not None:

@@ -8,7 +8,7 @@ things make this the right key for colour quantization:
   histogram (counting runs in C).
 * Sorting the codes puts every octree cell in one contiguous run, so a
   kd-tree over the colours is a sorted list plus ``bisect`` (see
-  :mod:`refkmeans.kdtree`).
+  :mod:`refkmeans.engine.kdtree`).
 
 Packing never loops over pixels in Python.  Each (channel, byte) plane of
 the samples is sliced out (``bytes[i::stride]``), spread into the output

@@ -25,10 +25,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .errors import EmptyClusterError, UsageError
-from .metric import Metric, bad_bound, check_row, checked_key, is_bound
-from .rational import Centroid, mean
-from .result import Result, Step
+from ..errors import EmptyClusterError, UsageError
+from ..metric import Metric, bad_bound, check_row, checked_key, is_bound
+from ..rational import Centroid, mean
+from ..result import Result, Step
 
 Point = Tuple[int, ...]
 
