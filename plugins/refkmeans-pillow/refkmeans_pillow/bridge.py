@@ -17,6 +17,14 @@ Reading
     CMYK, YCbCr and other colour modes → RGB through Pillow's conversion.
     Colour profiles are not applied.
 
+Untrusted input
+    Some Pillow formats hand the file to an external program: EPS and
+    PostScript run Ghostscript, which executes the file as a program.  Their
+    codecs never recognise a file by its content, so a file is decoded by
+    them only when the caller names the codec (``read(path,
+    codec="pillow-eps")``); a ``%!PS`` file given to the command line is
+    refused as unrecognised.  Writing them is pure Python and stays enabled.
+
 Writing
     An RGB image that comes with a palette of at most 256 colours is
     written in Pillow's P mode where the format allows it (GIF, BMP, TIFF,
@@ -45,6 +53,9 @@ from refkmeans.image import Image
 
 #: Formats left to other codecs (pure Python) or that Pillow cannot decode itself.
 SKIPPED = frozenset({"PNG", "PPM", "BUFR", "GRIB", "HDF5", "MPEG", "WMF"})
+
+#: Formats whose decoder runs an external program, and that program.
+EXTERNAL_DECODERS = {"EPS": "Ghostscript"}
 
 _EIGHT_BIT = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _CONVERTED = {"La": "LA", "RGBa": "RGBA", "RGBX": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "HSV": "RGB", "LAB": "RGB"}
@@ -75,9 +86,16 @@ class PillowCodec(Codec):
         self.writable = format in PILImage.SAVE
         abilities = "/".join(word for word, able in (("read", self.readable), ("write", self.writable)) if able)
         self.description = f"{format} through Pillow {PILImage.__version__ if hasattr(PILImage, '__version__') else ''} ({abilities})".replace("  ", " ")
+        if format in EXTERNAL_DECODERS and self.readable:
+            self.description += f"; reads only when named, since decoding runs {EXTERNAL_DECODERS[format]}"
 
     def sniff(self, head: bytes) -> bool:
-        """Pillow's own test of the leading bytes, where the format has one."""
+        """Pillow's own test of the leading bytes, where the format has one.
+
+        Formats that run an external program are never recognised by content.
+        """
+        if self.format in EXTERNAL_DECODERS:
+            return False
         accept = PILImage.OPEN.get(self.format, (None, None))[1]
         if accept is None:
             return False
@@ -179,6 +197,8 @@ def candidates(
         yield indexed
     if channels == 1 and maxval > 255:
         wide = array("H", image.samples)
+        if maxval != 65535:  # I;16 means 0..65535: rescale, nearest with halves up
+            wide = array("H", [(2 * v * 65535 + maxval) // (2 * maxval) for v in wide])
         if sys.byteorder == "big":
             wide.byteswap()
         yield PILImage.frombytes("I;16", (w, h), wide.tobytes())
