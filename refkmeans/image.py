@@ -18,6 +18,10 @@ from .errors import ImageError
 Pixel = Tuple[int, ...]
 
 #: Channel count -> the PAM tuple type it is written as.
+#: The most channels an image may have (KM-LIM-8): the fast engine's boxes
+#: have 2**C corners, so C is bounded like every other header field.
+MAX_CHANNELS = 8
+
 TUPLTYPES = {1: "GRAYSCALE", 2: "GRAYSCALE_ALPHA", 3: "RGB", 4: "RGB_ALPHA"}
 
 
@@ -47,8 +51,8 @@ class Image:
     ) -> None:
         if not (1 <= maxval <= 65535):
             raise ImageError(f"maxval must be 1..65535, got {maxval}")
-        if channels < 1:
-            raise ImageError(f"channels must be at least 1, got {channels}")
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise ImageError(f"channels must be 1..{MAX_CHANNELS}, got {channels}")
         if width < 0 or height < 0:
             raise ImageError(f"size must not be negative, got {width}x{height}")
         if not isinstance(samples, array) or samples.typecode != typecode_for(maxval):

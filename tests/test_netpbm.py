@@ -390,7 +390,7 @@ def test_maxval_outside_1_to_65535_is_refused(data: bytes, message: str) -> None
         ),
         (
             b"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 0\nMAXVAL 1\nENDHDR\n",
-            "netpbm: DEPTH must be at least 1, got 0 at byte 26",
+            "netpbm: DEPTH must be 1..8, got 0 at byte 26",
         ),
     ],
 )

@@ -52,7 +52,7 @@ from typing import NamedTuple
 from ..codec import DEFAULT_MAX_PIXELS, Codec
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..image import TUPLTYPES, Image, typecode_for
+from ..image import MAX_CHANNELS, TUPLTYPES, Image, typecode_for
 
 #: Longest accepted header number or plain sample, in characters.
 MAX_TOKEN = 20
@@ -82,6 +82,8 @@ _TUPLTYPE_DEPTHS = {
     "RGB_ALPHA": 4,
 }
 _PAM_NUMBERS = (b"WIDTH", b"HEIGHT", b"DEPTH", b"MAXVAL")
+#: Upper bounds of PAM header numbers (KM-LIM-8 for DEPTH), checked before the raster is read.
+_HIGHEST = {"MAXVAL": 65535, "DEPTH": MAX_CHANNELS}
 
 # Raw PBM byte -> its 8 samples, a set bit (black) becoming sample 0.
 _PBM_BYTE_SAMPLES = [bytes(1 - ((byte >> (7 - bit)) & 1) for bit in range(8)) for byte in range(256)]
@@ -258,7 +260,7 @@ def _read_pam_header(data: bytes, pos: int) -> _Header:
             raise _fail(f"PAM {name} needs exactly one number", offset)
         value_offset, token = words[1]
         value = _number(token, value_offset, name)
-        _check_range(value, name, value_offset, 65535 if name == "MAXVAL" else None)
+        _check_range(value, name, value_offset, _HIGHEST.get(name))
         numbers[keyword] = (value, value_offset)
 
     for keyword in _PAM_NUMBERS:

@@ -86,7 +86,7 @@ def netpbm_cases() -> List[Case]:
         Case("pam-unknown-keyword.pam", _pam(b"WIDTH 1", b"HEIGHT 1", b"COLOURS 3", b"ENDHDR"), "unknown PAM header keyword 'COLOURS'"),
         Case("pam-width-twice.pam", _pam(*_PAM_OK, b"WIDTH 2", b"ENDHDR"), "PAM header gives WIDTH twice"),
         Case("pam-lacks-depth.pam", _pam(b"WIDTH 1", b"HEIGHT 1", b"MAXVAL 255", b"ENDHDR"), "PAM header lacks DEPTH"),
-        Case("pam-depth-zero.pam", _pam(b"WIDTH 1", b"HEIGHT 1", b"DEPTH 0", b"MAXVAL 255", b"ENDHDR"), "DEPTH must be at least 1"),
+        Case("pam-depth-zero.pam", _pam(b"WIDTH 1", b"HEIGHT 1", b"DEPTH 0", b"MAXVAL 255", b"ENDHDR"), "DEPTH must be 1..8, got 0"),
         Case("pam-two-numbers.pam", _pam(b"WIDTH 1 2", b"HEIGHT 1", b"DEPTH 1", b"MAXVAL 255", b"ENDHDR"), "WIDTH needs exactly one number"),
         Case(
             "pam-rgb-with-depth-4.pam",
@@ -104,7 +104,7 @@ def netpbm_cases() -> List[Case]:
         Case(
             "pam-huge-depth.pam",
             _pam(b"WIDTH 1", b"HEIGHT 1", b"DEPTH 1000000", b"MAXVAL 255", b"ENDHDR"),
-            "needs 1000000 bytes",
+            "DEPTH must be 1..8, got 1000000",
         ),
         # -- several images
         Case("index-past-the-last-image.pgm", b"P5 1 1 255\n\x07", "image 1 requested (counting from 0) but the file holds 1 image", ("--index", "1")),
