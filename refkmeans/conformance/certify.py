@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.lloyd import accumulate, farthest_points
-from ..rational import Centroid, mean
+from ..rational import Centroid, mean, to_text
 from . import diagnosis as dx
 from .candidates import Output
 from .diagnosis import Diagnosis
@@ -69,7 +69,7 @@ class Deviation:
             "pixel": self.pixel,
             "chosen": self.chosen,
             "lowest": self.lowest,
-            "gap": str(self.gap),
+            "gap": to_text(self.gap),
         }
 
 

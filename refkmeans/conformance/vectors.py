@@ -26,7 +26,7 @@ from ..dataset import Dataset
 from ..errors import EmptyClusterError, UsageError
 from ..kmeans import initial_centroids, kmeans
 from ..plugins import Registry
-from ..rational import Centroid, to_hex
+from ..rational import Centroid, from_text, to_hex, to_text
 from ..result import Result, Step
 from . import jsonfmt
 from .exact import Judge
@@ -50,24 +50,19 @@ def builtin_registry() -> Registry:
 # --- exact numbers as text ----------------------------------------------------
 
 
-def rational_text(value: Fraction) -> str:
-    """'p/q' or 'p' (KM-VEC-3)."""
-    return str(value)
-
-
 def parse_rational(text: object, where: str) -> Fraction:
-    """A rational from its 'p/q' text, or a UsageError naming ``where``."""
+    """A rational from its 'p/q' text (KM-VEC-3), or a UsageError naming ``where``."""
     if not isinstance(text, str):
         raise UsageError(f"{where}: expected a rational as text 'p/q', got {text!r}")
     try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        return from_text(text)
+    except ValueError:
         raise UsageError(f"{where}: {text!r} is not a rational 'p/q'") from None
 
 
 def centroid_texts(centroids: Sequence[Centroid]) -> List[List[str]]:
     """Centroids as rational texts."""
-    return [[rational_text(v) for v in c] for c in centroids]
+    return [[to_text(v) for v in c] for c in centroids]
 
 
 def centroid_hexes(centroids: Sequence[Centroid]) -> List[List[str]]:
@@ -89,7 +84,7 @@ class Tie:
         self.rivals = tuple(rivals)
 
     def to_json(self) -> Dict[str, Any]:
-        return {"pixel": self.pixel, "label": self.label, "rivals": [[j, rational_text(g)] for j, g in self.rivals]}
+        return {"pixel": self.pixel, "label": self.label, "rivals": [[j, to_text(g)] for j, g in self.rivals]}
 
     def __repr__(self) -> str:
         return f"Tie(pixel={self.pixel}, label={self.label}, rivals={[(j, str(g)) for j, g in self.rivals]})"
@@ -246,10 +241,10 @@ def _step_json(step: RefStep) -> Dict[str, Any]:
         "centroids_hex": centroid_hexes(step.centroids),
         "labels": list(step.labels),
         "counts": list(step.counts),
-        "inertia": rational_text(step.inertia),
+        "inertia": to_text(step.inertia),
         "inertia_hex": to_hex(step.inertia),
         "empty": list(step.empty),
-        "relocated": [[j, [rational_text(v) for v in c]] for j, c in sorted(step.relocated.items())],
+        "relocated": [[j, [to_text(v) for v in c]] for j, c in sorted(step.relocated.items())],
         "near_ties": [t.to_json() for t in step.ties],
     }
 
@@ -262,7 +257,7 @@ def _final_json(final: RefFinal) -> Dict[str, Any]:
         "centroids_hex": centroid_hexes(final.centroids),
         "labels": list(final.labels),
         "counts": list(final.counts),
-        "inertia": rational_text(final.inertia),
+        "inertia": to_text(final.inertia),
         "inertia_hex": to_hex(final.inertia),
         "near_ties": [t.to_json() for t in final.ties],
     }
