@@ -25,13 +25,9 @@ from . import animate, compare, conform, demo, elbow, explain, plot, plugins_cmd
 COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot, conform, vectors)
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors become a RefKMeansError-style exit 2 (its default too)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one sub-command per module in COMMANDS."""
-    parser = Parser(prog="refkmeans", description="The reference k-means colour quantizer.")
+    parser = argparse.ArgumentParser(prog="refkmeans", description="The reference k-means colour quantizer.")
     parser.add_argument("--version", action="version", version=f"refkmeans {__version__}")
     parser.add_argument("--no-plugins", action="store_true", help="load no third-party plugins")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
