@@ -1,6 +1,6 @@
 """The trace: every k-means iteration as one JSON object per line (JSON Lines).
 
-The format is specified in SPEC.md, section 11 (rules ``KM-TRACE-*``).  In
+The format is specified in SPEC.md by rules ``KM-TRACE-*``.  In
 short, a trace written by refkmeans is::
 
     {"type": "run", "format": "refkmeans-trace", "version": 1, "k": 16, ...}

@@ -1,6 +1,6 @@
 """Candidates: the implementations under test, and how their answers are read.
 
-Two interfaces (SPEC.md section 10):
+Two interfaces (SPEC.md C3):
 
 * **Python** (KM-PY-*): ``MODULE:FUNCTION`` is called as
   ``FUNCTION(pixels, init, max_iter)`` with ``pixels`` a list of integer

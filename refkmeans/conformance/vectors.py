@@ -11,7 +11,7 @@ Cases are grouped in files (``vectors/v1/<group>.json``) that any JSON reader
 can use; ``vectors/v1/schema.json`` is their JSON Schema.  Numbers that must
 be exact are strings: a rational ``"p/q"`` (or ``"p"``), with the correctly
 rounded binary64 value beside it as a C99 hex float.  The format is SPEC.md
-section 8 (KM-VEC-*).
+C1 (KM-VEC-*).
 """
 
 from __future__ import annotations
@@ -466,7 +466,7 @@ def wraparound_changes_labels(case: Case) -> bool:
     start = case.steps[0].centroids
     if any(v.denominator != 1 for c in start for v in c):
         return False
-    from .diagnosis import wrapped_argmin
+    from .causes import wrapped_argmin  # late: causes reads Case from this module
 
     bits = 8 if case.maxval <= 255 else 16
     ints = [tuple(int(v) for v in c) for c in start]
