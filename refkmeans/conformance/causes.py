@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..metric import Metric
 from ..plugins import Registry
-from ..rational import Centroid, mean
+from ..rational import Centroid, mean, to_text
 from . import diagnosis as dx
 from .diagnosis import Diagnosis
 from .exact import Judge, MaybeCentroid
@@ -161,7 +161,7 @@ class Diagnoser:
         step = "" if t is None else f" after iteration {t}"
         details = [
             f"cluster {j}: {n} pixel(s), channel sums {tuple(total)}",
-            f"exact mean {dx.vec(exact)} = ({', '.join(str(v) for v in exact)})",
+            f"exact mean {dx.vec(exact)} = ({', '.join(to_text(v) for v in exact)})",
             f"candidate's centroid {dx.vec(got)}",
         ]
         if got is not None:

@@ -406,7 +406,7 @@ class Certifier:
                 i = next(i for i, (a, b) in enumerate(zip(labels, ref.labels)) if a != b)
                 tie = next((x for x in ref.ties if x.pixel == i), None)
                 why = (
-                    f"the reference annotates a near-tie there (gaps {', '.join(str(g) for _, g in tie.rivals)})"
+                    f"the reference annotates a near-tie there (gaps {', '.join(to_text(g) for _, g in tie.rivals)})"
                     if tie
                     else "its centroids differ from the reference's within the tolerance"
                 )

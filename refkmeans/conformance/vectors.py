@@ -86,7 +86,7 @@ class Tie:
         return {"pixel": self.pixel, "label": self.label, "rivals": [[j, to_text(g)] for j, g in self.rivals]}
 
     def __repr__(self) -> str:
-        return f"Tie(pixel={self.pixel}, label={self.label}, rivals={[(j, str(g)) for j, g in self.rivals]})"
+        return f"Tie(pixel={self.pixel}, label={self.label}, rivals={[(j, to_text(g)) for j, g in self.rivals]})"
 
 
 @dataclass
