@@ -55,7 +55,6 @@ class Dataset:
         self._colours: Optional[List[Pixel]] = colours
         self._counts: Optional[List[int]] = list(hist.values())
         self.channels = channels
-        self._image: Optional[Image] = None
         self._coder: Optional[MortonCoder] = None
         self._codes: Optional[Sequence[int]] = None
         self._histogram: Optional[Dict[int, int]] = None
@@ -67,7 +66,6 @@ class Dataset:
         if image.pixel_count == 0:
             raise UsageError("there are no pixels to cluster")
         self = cls.__new__(cls)
-        self._image = image
         self.channels = image.channels
         self._pixels = image.pixel_view()
         self._coder = coder_for(image.channels, image.maxval)
