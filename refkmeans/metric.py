@@ -82,12 +82,20 @@ class MetricError(PluginError):
 _INF = math.inf
 
 
-def two_smallest(metric: Metric, point: Sequence[object], distances: Sequence[float]) -> Tuple[float, float]:
-    """The smallest distance of a row and the runner-up (infinity when there is none).
+def nearest(metric: Metric, point: Sequence[object], distances: Sequence[float]) -> Tuple[float, bool]:
+    """The smallest of a row of float distances, and whether it is too close to call.
+
+    Each float d is within e = ``error_bound(d)`` of the true distance, so
+    the float winner d1 is certain when the runner-up's lowest possible true
+    distance exceeds the winner's highest: d2 - e2 > d1 + e1.  Bounds are
+    increasing and d - e(d) is non-decreasing, so checking the runner-up d2
+    is enough.  Without a bound it is always too close (``key`` decides);
+    a float-defined metric (``exact = False``) never is.
 
     Refuses a row holding anything but finite numbers >= 0, at C speed: a
     negative value sorts first, and one sum is NaN or infinite if any value
-    is.  The sort is needed for the runner-up anyway, so the check costs one sum.
+    is.  The sort is needed for the runner-up anyway, so the check costs one
+    sum; a bound is checked by one comparison.
     """
     try:
         ordered = sorted(distances)
@@ -97,7 +105,22 @@ def two_smallest(metric: Metric, point: Sequence[object], distances: Sequence[fl
     if not sane:
         check_row(metric, point, distances)  # raises, unless finite values summed past the float range
         ordered = sorted(distances)
-    return ordered[0], (ordered[1] if len(ordered) > 1 else _INF)
+    d1 = ordered[0]
+    if len(ordered) == 1 or not metric.exact:
+        return d1, False
+    d2 = ordered[1]
+    e1 = metric.error_bound(d1, len(point))
+    e2 = None if e1 is None else metric.error_bound(d2, len(point))
+    if e1 is None or e2 is None:
+        return d1, True
+    try:
+        sane = e1 >= 0 and e2 >= 0
+    except TypeError:
+        sane = False
+    if not sane:  # NaN, negative or not a number: one of these raises
+        checked_bound(metric, d1, len(point))
+        checked_bound(metric, d2, len(point))
+    return d1, d2 - e2 <= d1 + e1
 
 
 def checked_bound(metric: Metric, d: float, channels: int) -> Optional[float]:

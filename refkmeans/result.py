@@ -39,12 +39,13 @@ class Result:
     """The outcome of :func:`refkmeans.kmeans`.
 
     ``centroids`` are tuples of Fractions; ``labels`` has one int per input
-    pixel; ``inertia`` is the correctly rounded float of ``inertia_exact``.
+    pixel (a list; :func:`~refkmeans.quantize` keeps a compact ``array``);
+    ``inertia`` is the correctly rounded float of ``inertia_exact``.
     Two Results are equal when every field is, the steps included.
     """
 
     centroids: Tuple[Centroid, ...]
-    labels: List[int]
+    labels: Sequence[int]
     iterations: int
     converged: bool
     inertia_exact: Fraction

@@ -24,9 +24,9 @@ import refkmeans
 from refkmeans import Dataset, EmptyClusterError, Image, UsageError, kmeans, quantize
 from refkmeans.cli.main import main as cli_main
 from refkmeans.cli.progress import Progress
-from refkmeans.engine import kdtree
 from refkmeans.engine import choose as choose_engine
 from refkmeans.engine import fast as fast_engine
+from refkmeans.engine import kdtree
 from refkmeans.engine.fast import supports
 from refkmeans.engine.kdtree import ColourTree
 from refkmeans.engine.lloyd import lloyd

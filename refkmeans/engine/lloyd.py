@@ -42,7 +42,7 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from ..errors import EmptyClusterError, UsageError
-from ..metric import Metric, checked_bound, checked_key, two_smallest
+from ..metric import Metric, checked_bound, checked_key, nearest
 from ..rational import Centroid, mean
 from ..result import Result, Step
 
@@ -59,10 +59,10 @@ def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metri
     labels = []
     for point in points:
         distances = [distance(point, c) for c in floats]  # the notebook's norm(pixel - c), to every centroid
-        nearest, runner_up = two_smallest(metric, point, distances)  # (refuses a plugin metric's nonsense)
-        label = distances.index(nearest)  # argmin
-        if too_close_to_call(metric, nearest, runner_up, len(point)):
-            label = exact_nearest(point, centroids, metric, distances)  # decide in exact arithmetic
+        d, too_close = nearest(metric, point, distances)  # (metric.py: the float error; refuses nonsense)
+        label = distances.index(d)  # argmin
+        if too_close:  # to call with floats: decide in exact arithmetic
+            label = exact_nearest(point, centroids, metric, distances)
         labels.append(label)
     return labels
 
@@ -124,23 +124,6 @@ def update(
         for j, point in zip(empties, farthest(len(empties))):
             relocated[j] = new[j] = tuple(Fraction(v) for v in point)
     return new, empties, relocated
-
-
-def too_close_to_call(metric: Metric, nearest: float, runner_up: float, channels: int) -> bool:
-    """True when floating point cannot tell the nearest centroid from the runner-up.
-
-    Each float d is within e = error_bound(d) of the true distance, so the
-    float winner is certain when the runner-up's lowest possible true
-    distance exceeds the winner's highest.  Bounds are increasing and
-    d - e(d) is non-decreasing, so checking the runner-up is enough.  A
-    metric without a bound is decided exactly every time; a float-defined
-    one (``exact = False``) by its floats.
-    """
-    if not metric.exact or runner_up == float("inf"):  # inexact metric, or a single centroid
-        return False
-    e1 = checked_bound(metric, nearest, channels)
-    e2 = checked_bound(metric, runner_up, channels)
-    return e1 is None or e2 is None or runner_up - e2 <= nearest + e1
 
 
 def exact_nearest(
