@@ -59,9 +59,9 @@ def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metri
     labels = []
     for point in points:
         distances = [distance(point, c) for c in floats]  # the notebook's norm(pixel - c), to every centroid
-        d, too_close = nearest(metric, point, distances)  # (metric.py: the float error; refuses nonsense)
+        d, too_close = nearest(metric, point, distances)  # metric.py: the float error bound, and checks
         label = distances.index(d)  # argmin
-        if too_close:  # to call with floats: decide in exact arithmetic
+        if too_close:  # to call with floats? decide in exact arithmetic
             label = exact_nearest(point, centroids, metric, distances)
         labels.append(label)
     return labels
@@ -82,6 +82,7 @@ def iterate(assigner: Assigner, centroids: Sequence[Centroid], loop: Loop) -> Re
     for iteration in range(loop.max_iter):
         changed = assigner.assign(centroids)  # each point to its nearest centroid
         sums = assigner.sums
+        # Each centroid moves to the exact mean of its points; an empty one follows the policy.
         new, empties, relocated = update(centroids, sums, loop.empty, iteration, assigner.farthest)
         labels = tuple(assigner.ordered_labels()) if loop.trace_labels else None
         step = Step(iteration, tuple(centroids), tuple(sums.counts), sums.inertia(centroids), changed,
