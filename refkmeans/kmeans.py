@@ -9,7 +9,7 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 from . import engine as engines
 from .dataset import Dataset
 from .engine import ENGINES as ENGINES  # the engine names, for the command line
-from .engine.lloyd import Assigner, Loop
+from .engine.lloyd import Assignment, Loop
 from .errors import PluginError, RefKMeansError, UsageError
 from .metric import blame
 from .plugins import Registry, get_registry
@@ -105,7 +105,7 @@ class Clustering:
     colour (in the order of ``dataset.colours``) for the others.
     """
 
-    def __init__(self, dataset: Dataset, result: Result, engine: str, assigner: Assigner) -> None:
+    def __init__(self, dataset: Dataset, result: Result, engine: str, assigner: Assignment) -> None:
         self.dataset = dataset
         self.result = result
         self.engine = engine

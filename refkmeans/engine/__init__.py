@@ -15,7 +15,7 @@ from ..metric import Metric
 from ..rational import Centroid
 from ..result import Result
 from . import fast
-from .lloyd import Assigner, Loop, Points, iterate
+from .lloyd import Assignment, Loop, Points, iterate
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -35,14 +35,14 @@ def choose(engine: str, metric: Metric) -> str:
     return engine
 
 
-def run(dataset: Dataset, centroids: Sequence[Centroid], metric: Metric, engine: str, loop: Loop) -> Tuple[Result, Assigner]:
+def run(dataset: Dataset, centroids: Sequence[Centroid], metric: Metric, engine: str, loop: Loop) -> Tuple[Result, Assignment]:
     """Run Lloyd's loop with the chosen ``engine`` (already checked by :func:`choose`).
 
     The Result's labels are per pixel for ``plain`` and per distinct colour
     (in the order of ``dataset.colours``) for the others; the assigner
     keeps the last assignment.
     """
-    assigner: Assigner
+    assigner: Assignment
     if engine == "fast":
         assigner = fast.Assigner(dataset.colour_tree(), metric, len(centroids))
     elif engine == "histogram":

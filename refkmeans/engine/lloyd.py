@@ -67,7 +67,7 @@ def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metri
     return labels
 
 
-def iterate(assigner: Assigner, centroids: Sequence[Centroid], loop: Loop) -> Result:
+def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> Result:
     """Lloyd's loop from the exact ``centroids``, with an engine's assignment step.
 
     Each iteration assigns every point, then moves every centroid.  The run
@@ -235,7 +235,7 @@ class Loop:
             raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
 
 
-class Assigner(Protocol):
+class Assignment(Protocol):
     """The assignment step that an engine gives :func:`iterate`."""
 
     metric: Metric
