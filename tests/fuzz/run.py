@@ -32,7 +32,7 @@ TESTS = HERE.parent
 sys.path[:0] = [p for p in (str(TESTS), str(TESTS.parent)) if p not in sys.path]  # run from anywhere
 
 from fuzz.mutators import mutate, splice  # noqa: E402
-from fuzz.targets import TARGETS, Crash, Target, check_decode, codec_for  # noqa: E402
+from fuzz.targets import TARGETS, TIME_LIMIT, Crash, Target, check_decode, codec_for  # noqa: E402
 
 CORPUS = TESTS / "corpus"
 
@@ -73,7 +73,7 @@ def loop(target: Target, runs: int, seed: int, seconds: float, save: bool, measu
         index = 0 if rnd.random() < 0.8 else rnd.randint(1, 2)
         done += 1
         try:
-            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip, traced=target.traced)] += 1
+            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip, traced=target.traced, time_limit=TIME_LIMIT)] += 1
         except Crash as exc:
             crashes += 1
             where = save_crash(target.codec, data) if save else "(not saved)"
@@ -99,7 +99,7 @@ def run_atheris(target: Target, args: argparse.Namespace, rest: List[str]) -> No
         tracemalloc.start()
 
     def test_one_input(data: bytes) -> None:
-        check_decode(codec, data, roundtrip=target.roundtrip)
+        check_decode(codec, data, roundtrip=target.roundtrip, time_limit=TIME_LIMIT)
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
         rnd = random.Random(seed)
