@@ -56,9 +56,15 @@ $(DEMO_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(DEMO_VENV)/bin/python -m pip install $(PIP_FLAGS) -e . $(addprefix -e ,$(PLUGINS))
 	touch $@
 
-$(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
+# With npm, the JavaScript peer's package too (into the gitignored peers/js/node_modules),
+# so the tests never reach the network; without npm (or the registry), its tests skip.
+$(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS) peers/js/package.json
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[test]' $(addprefix -e ,$(PLUGINS))
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix peers/js --no-audit --no-fund --no-package-lock --loglevel=error \
+		|| echo "make: npm install failed; the ml-kmeans peer's tests will be skipped"; \
+	else echo "make: no npm; the ml-kmeans peer's tests will be skipped"; fi
 	touch $@
 
 clean:

@@ -27,10 +27,10 @@ from ..files import write_atomic
 EXIT_NOT_CONFORMANT = 7
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser = sub.add_parser(
         "conform",
-        help="certify an implementation against the golden vectors",
+        help=help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

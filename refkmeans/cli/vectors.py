@@ -20,10 +20,10 @@ from ..files import write_atomic
 from .conform import EXIT_NOT_CONFORMANT
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser = sub.add_parser(
         "vectors",
-        help="write (or --check) the golden vectors",
+        help=help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
