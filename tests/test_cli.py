@@ -1,9 +1,11 @@
 """Tests for the ``refkmeans`` command line: commands, reports, exit codes, files.
 
-Most tests run ``python -m refkmeans`` in a subprocess (with the repository on
-PYTHONPATH and the test's own folder as the working directory); a few call
-``refkmeans.cli.main.main`` in-process for paths that are awkward to reach
-from outside (internal errors, Ctrl-C, a closed pipe).
+Most tests call ``refkmeans.cli.main.main`` in this process through
+:func:`run`, which gives it a working folder, an environment and standard
+streams and returns what a process would (exit code, stdout and stderr as
+bytes).  :func:`run_process` runs a real ``python -m refkmeans`` for what only
+a process shows; one test checks that both agree on each kind of outcome.
+Signals and interrupted writes are in tests/test_hardening_faults.py.
 
 Images are tiny and made here, byte by byte, so every run takes a fraction of
 a second; the output is parsed with a small P6 reader in this file, so the
@@ -29,6 +31,7 @@ from refkmeans import Image, write
 from refkmeans.cli import main as cli_main
 from refkmeans.cli import plugins_cmd, quantize_cmd
 from refkmeans.cli.progress import Progress
+from refkmeans.plugins import LOAD_ENV, reset_registry
 from refkmeans.result import Step
 from refkmeans.scene import scene
 
@@ -67,24 +70,47 @@ SAMPLE = ppm_bytes(W, H, sample_pixels())
 
 
 def env() -> dict[str, str]:
+    """The environment of a real ``python -m refkmeans`` child."""
     e = dict(os.environ)
     e["PYTHONPATH"] = str(REPO) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.pop("REFKMEANS_DEBUG", None)
     # These tests pin the core's own behaviour; the first-party plugins
-    # (PNG, Pillow, colour) are tested through the CLI in their own files.
-    e["REFKMEANS_LOAD_PLUGINS"] = ""
+    # (PNG, Pillow, colour) are tested through the CLI in their own folders.
+    e[LOAD_ENV] = ""
     return e
 
 
-def run(cwd: Path, *args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "refkmeans", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        env=env(),
-        timeout=timeout,
-    )
+def run_process(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """``python -m refkmeans ARGS`` in a real process: for what only a process shows."""
+    return subprocess.run([sys.executable, "-m", "refkmeans", *args], cwd=cwd, input=stdin, capture_output=True, env=env())
+
+
+def run(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """``refkmeans ARGS`` in this process, seen as a process would be: working folder,
+    environment, standard streams (bytes) and exit code; argparse's exits included."""
+    saved = os.getcwd(), dict(os.environ), sys.stdin, sys.stdout, sys.stderr
+    streams = [io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="\n", write_through=True) for _ in range(2)]
+    os.chdir(cwd)
+    os.environ.update({LOAD_ENV: ""})
+    os.environ.pop("REFKMEANS_DEBUG", None)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
+    sys.stdout, sys.stderr = streams
+    reset_registry()
+    try:
+        try:
+            code = cli_main.main(list(args))
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        for stream in streams:
+            stream.flush()
+    finally:
+        os.chdir(saved[0])
+        os.environ.clear()
+        os.environ.update(saved[1])
+        sys.stdin, sys.stdout, sys.stderr = saved[2:]
+        reset_registry()
+    out, err = (stream.buffer.getvalue() for stream in streams)  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["refkmeans", *args], code, out, err)
 
 
 def err(proc: subprocess.CompletedProcess) -> str:
@@ -652,6 +678,31 @@ def test_demo_bad_size_exits_2(tmp_path: Path, size: str) -> None:
     assert proc.returncode == 2
     assert "--size" in assert_one_line_error(proc)
     assert not (tmp_path / "D").exists()
+
+
+# -- a real process ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code, args",
+    [
+        (0, ("quantize", "in.ppm", "-k", "2", "-o", "-")),  # the image on stdout
+        (2, ("quantize", "in.ppm", "-k", "0")),  # refkmeans's own check
+        (2, ("quantize", "in.ppm", "--no-such-option")),  # argparse's
+        (3, ("quantize", "missing.ppm")),
+        (5, ("quantize", "in.ppm", "-o", "no/such/folder/out.ppm")),
+        (0, ("--version",)),
+    ],
+    ids=["success", "usage", "argparse", "input", "output", "version"],
+)
+def test_a_real_process_and_the_in_process_runner_agree(work: Path, code: int, args: tuple[str, ...]) -> None:
+    """Exit code, stdout and stderr byte for byte, and the files left behind."""
+    real = run_process(work, *args)
+    after_real = listing(work)
+    here = run(work, *args)
+    assert (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert listing(work) == after_real
+    assert real.returncode == code, real.stderr
 
 
 # -- in-process: main() itself -------------------------------------------------------
