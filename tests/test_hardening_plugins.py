@@ -204,12 +204,6 @@ def test_a_bug_outside_the_metric_is_not_blamed_on_it(monkeypatch) -> None:
         kmeans(PIXELS, init=START, metric="bad", registry=registry_with_metric(Returns(1.0)))
 
 
-def test_a_call_kmeans_cannot_bind_is_left_alone() -> None:
-    """The guard only adds names: a wrong call is Python's own TypeError."""
-    with pytest.raises(TypeError):
-        kmeans()  # type: ignore[call-arg]
-
-
 def test_after_a_metric_fails_the_other_metrics_still_work() -> None:
     """The registry is untouched by a failed run."""
     good = Returns(0.0)
