@@ -163,7 +163,7 @@ def test_builtins_are_always_registered_and_described():
     assert all(row["description"] for row in info["metrics"] + info["initializers"])
 
 
-def test_the_registry_is_shared_until_reset():
+def test_the_registry_is_shared_until_reset(fresh_registry):
     first = get_registry(load_entrypoints=False)
     assert get_registry(load_entrypoints=False) is first
     reset_registry()
