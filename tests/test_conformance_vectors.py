@@ -228,7 +228,7 @@ def test_hex_floats_are_the_correctly_rounded_rationals():
             assert float(F(step["inertia"])).hex() == step["inertia_hex"]
 
 
-def test_the_suite_covers_what_the_issue_asks_for(suite):
+def test_the_suite_covers_every_flag_empty_policy_start_metric_and_stop(suite):
     flags = {f for c in suite for f in c.flags}
     assert {"ExactTie", "NearTie", "Float32NearTie", "Gray", "RGB", "RGBA", "SixteenBit", "KOne",
             "KExceedsColours", "Wraparound", "Relocation", "MaxIterStop", "Converged"} <= flags

@@ -185,8 +185,8 @@ def test_crashes_are_saved_under_their_hash(tmp_path) -> None:
     assert path.read_bytes() == b"P6 1 1"
 
 
-def test_the_corpus_holds_the_crash_atheris_found() -> None:
-    """A PAM TUPLTYPE holding a CR decoded but could not be written back (found by atheris)."""
+def test_a_pam_tupltype_holding_a_carriage_return_decodes_and_writes_back() -> None:
+    """It used to decode but not write back; the input is kept in the netpbm crash corpus."""
     assert any(p.name.startswith("crash-") for p in (CORPUS / "netpbm").iterdir())
     data = b"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nTUPLTYPE A\rB\nENDHDR\n\x05"
     codec = codec_for(TARGETS[0])
@@ -194,8 +194,8 @@ def test_the_corpus_holds_the_crash_atheris_found() -> None:
     assert check_decode(codec, data) == "image"
 
 
-def test_the_corpus_holds_the_gif_crash_hypothesis_found() -> None:
-    """An LZW code size of 9 to 11 made the GIF decoder raise ValueError (found by the mutation test)."""
+def test_an_lzw_code_size_above_8_is_an_image_error() -> None:
+    """A code size of 9 to 11 used to raise ValueError; the input is kept in the gif crash corpus."""
     crashes = [p for p in (CORPUS / "gif").iterdir() if p.name.startswith("crash-")]
     assert crashes
     codec = codec_for(next(t for t in TARGETS if t.codec == "gif"))
