@@ -12,8 +12,14 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from refkmeans.plugins import reset_registry
+
+# Hypothesis times examples (a 200 ms deadline) and their generation (the too_slow
+# health check); on a busy machine either fails a correct test, so neither applies.
+settings.register_profile("unhurried", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("unhurried")
 
 
 @pytest.fixture
