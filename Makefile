@@ -18,7 +18,7 @@ demo: $(DEMO_VENV)/.installed
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks peers
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
-	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest -n auto --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 
 # The speed benchmark (not part of `make test`): every contender on every input,
 # interleaved, best of 3; prints a table and writes bench-output/quantize_speed.json.
