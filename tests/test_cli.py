@@ -680,6 +680,40 @@ def test_demo_bad_size_exits_2(tmp_path: Path, size: str) -> None:
     assert not (tmp_path / "D").exists()
 
 
+# -- the parser: every command listed, only the one run imported ---------------------
+
+
+def test_every_command_is_listed_with_its_help_and_builds_its_own_options() -> None:
+    listing_only = cli_main.build_parser("")
+    full = cli_main.build_parser()
+    choices = [a for a in full._actions if a.dest == "command"][0]
+    listed = [a for a in listing_only._actions if a.dest == "command"][0]
+    assert [(c.dest, c.help) for c in listed._choices_actions] == [(c.dest, c.help) for c in choices._choices_actions]
+    assert [c.dest for c in choices._choices_actions] == [name for name, _, _ in cli_main.COMMANDS]
+    for name, _, _ in cli_main.COMMANDS:
+        assert len(choices.choices[name]._actions) > 1, name  # more than --help: the module added its options
+        assert len(listed.choices[name]._actions) == 1, name  # --help alone: nothing was built
+    assert full.format_help() == listing_only.format_help()
+
+
+LOADED = """
+import sys
+from refkmeans.cli.main import main
+code = main(sys.argv[1:])
+print(code, sorted({m for m in sys.modules if m.startswith("refkmeans.cli.") or m.startswith("refkmeans.conformance")}))
+"""
+
+
+def test_a_command_imports_its_own_module_and_not_the_others(work: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", LOADED, "quantize", "in.ppm", "-k", "2", "-q"],
+                          cwd=work, capture_output=True, text=True, env=env())
+    code, modules = done.stdout.split(" ", 1)
+    assert code == "0", done.stderr
+    assert "'refkmeans.cli.quantize_cmd'" in modules
+    for other in ("refkmeans.cli.conform", "refkmeans.cli.vectors", "refkmeans.cli.animate", "refkmeans.conformance"):
+        assert f"'{other}'" not in modules, other
+
+
 # -- a real process ----------------------------------------------------------------
 
 
