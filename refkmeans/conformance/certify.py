@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.lloyd import accumulate, farthest_points
+from ..metric import SQUARED_ORDER, declared_geometry
 from ..rational import Centroid, mean
 from . import diagnosis as dx
 from .candidates import Output
@@ -155,7 +156,7 @@ class Certifier:
         self.notes: List[str] = []
         self.deviations: List[Deviation] = []
         self.iterations: Optional[int] = None
-        self.key_name = "squared distance" if case.metric in ("euclidean", "sqeuclidean") else "distance"
+        self.key_name = "squared distance" if declared_geometry(self.metric) in SQUARED_ORDER else "distance"
 
     # -- entry point --------------------------------------------------------------
 
