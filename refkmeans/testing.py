@@ -28,12 +28,13 @@ import math
 import random
 from array import array
 from fractions import Fraction
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .dataset import Dataset
 from .errors import ImageError, UsageError
 from .image import Image, typecode_for
-from .metric import declaration_problem, declared_geometry
+from .metric import declaration_problem, declared_geometry, error_terms
 from .rational import as_centroid
 from .rng import make_generator
 
@@ -228,7 +229,13 @@ def _check_declaration(metric: Any, points: Sequence[Tuple[Any, ...]], d: List[L
     if geometry is None:
         return 0
     exact = _EXACT[geometry]
-    bound = getattr(metric, "error_bound", lambda value, c: None)
+    terms_of = getattr(metric, "error_terms", partial(error_terms, geometry))
+
+    def default_bound(value: float, c: int) -> Optional[float]:  # what the host fills in (refkmeans.plugins)
+        terms = terms_of(c)
+        return None if terms is None else terms[0] + terms[1] * value
+
+    bound = getattr(metric, "error_bound", default_bound)
     checked = 0
     for i, a in enumerate(points):
         true = [exact([Fraction(x) - Fraction(y) for x, y in zip(a, b)]) for b in points]
