@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import math
 import random
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -173,6 +174,17 @@ def test_explain_writes_square_roots_for_a_declared_euclidean_metric():
     text = explain(image, 3, iterations=1, init="first", metric="straight", registry=REGISTRY)
     assert "sqrt(" in text
     assert "sqrt(" not in explain(image, 3, iterations=1, init="first", metric="blocks", registry=REGISTRY)
+
+
+def test_the_plugin_guide_declaration_example_is_true_and_runs_fast():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text(encoding="utf-8")
+    source = next(block for block in re.findall(r"```python\n(.*?)```", guide, flags=re.S) if "class Straight" in block)
+    namespace: dict = {}
+    exec(source, namespace)
+    metric = namespace["Straight"]()
+    assert check_metric(metric) > 0
+    registry = Registry(load_entrypoints=False, extra_plugins=[Plugin(metric)])
+    assert choose_engine("auto", registry.metric("straight")) == "fast"
 
 
 # -- the plugin boundary ---------------------------------------------------------
