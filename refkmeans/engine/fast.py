@@ -46,8 +46,8 @@ rounded to floats with error at most delta = 65535 u ~ 7.3e-12 per channel)
       ``Geometry.apart`` (between two centroids) and ``Geometry.reach`` (a
       sum of two distances and a box diameter).
     * Bookkeeping of gaps and drifts rounds every sum by at most
-      2**-53 of its size; each update subtracts 1e-9 + 1e-12 |gap| + 1e-15
-      |total| more than needed, which covers that with room to spare.
+      2**-53 of its size; ``gap_limit`` and ``spent_bound`` add margins of
+      1e-9 + 1e-12 |gap| + 1e-15 |total|, which cover that with room to spare.
 """
 
 from __future__ import annotations
@@ -155,6 +155,24 @@ def linear_range(pair: Tuple[float, Floats, Floats], middle: Sequence[float], ha
     centre = P - sum(map(mul, D, middle))
     spread = sum(map(mul, spread_of, half))
     return centre - spread, centre + spread
+
+
+# Bookkeeping margins.  A gap comes out of a few float operations on
+# distances (differences, a product, a division), each rounding by at most
+# u = 1.1e-16 of its size, so 1e-12 of the gap covers them many times over;
+# drift totals are running float sums, 1e-15 of the total covers each
+# addition's rounding; 1e-9 covers everything near zero.
+
+
+def gap_limit(gap: float, spent: float = 0.0) -> float:
+    """The drift total (``spent`` so far included) beyond which a run settled with ``gap`` may change owner."""
+    limit = gap + spent
+    return limit - (1e-9 + 1e-12 * abs(gap) + 1e-15 * abs(limit))
+
+
+def spent_bound(total: float) -> float:
+    """An upper bound on a drift total that was summed in floats."""
+    return total + 1e-9 + 1e-15 * total
 
 
 class Geometry:
@@ -473,7 +491,7 @@ class Assigner:
         for o in range(self.k):
             # An owner keeps a run while gap > its own drift + the largest other drift.
             total = spent[o] + drifts[o] + (second if o == order[-1] else largest)
-            spent[o] = total + 1e-9 + 1e-15 * total
+            spent[o] = spent_bound(total)
         if self.heaps is None:
             failing = sum(bisect_right(group, (spent[o], _INF)) for o, group in enumerate(self.groups))
             if failing > FULL_SHARE * self.settled:
@@ -512,9 +530,9 @@ class Assigner:
 
     def _between_row(self, i: int) -> List[float]:
         """Upper bounds of the distances from centroid i to every centroid."""
-        dist, A, B = self.geometry.dist, self.geometry.A, self.geometry.B
+        dist, apart = self.geometry.dist, self.geometry.apart
         s = self.floats[i]
-        return [dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats]
+        return [apart(dist(s, z)) for z in self.floats]
 
     def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
         """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
@@ -552,7 +570,7 @@ class Assigner:
                 stops = [e[1] for e in group]
                 sums.counts[o] = _span(tree.cum_weight, starts, stops)
                 sums.totals[o] = [_span(cum, starts, stops) for cum in tree.cum_sum]
-            runs = [(_INF if g == _INF else g - (1e-9 + 1e-12 * abs(g)), a, b) for a, b, _, g in group]
+            runs = [(_INF if g == _INF else gap_limit(g), a, b) for a, b, _, g in group]
             runs.sort()
             self.groups[o] = runs
         self.settled = len(entries)
@@ -587,8 +605,7 @@ class Assigner:
                 if gap == _INF:
                     limit = _INF
                 else:
-                    limit = gap + spent[owner]
-                    limit -= 1e-9 + 1e-12 * abs(gap) + 1e-15 * abs(limit)
+                    limit = gap_limit(gap, spent[owner])
                 heappush(heaps[owner], (limit, start, stop))
                 if owner != o:
                     changed += count
