@@ -131,8 +131,11 @@ def compared_geometry(metric: object) -> Optional[str]:
     return "euclidean" if geometry in SQUARED_ORDER else geometry
 
 
-def declaration_problem(metric: object, channels: Sequence[int] = (1, 3, 4)) -> Optional[str]:
+def declaration_problem(metric: object, channels: Optional[Sequence[int]] = None) -> Optional[str]:
     """What is wrong with ``metric``'s declared geometry and error terms, in words; None when nothing.
+
+    The error terms are tried for ``channels`` (default: the metric's own
+    ``channels`` when it has one, else 1, 3 and 4).
 
     >>> class Odd(Metric):
     ...     geometry = "hyperbolic"
@@ -148,6 +151,9 @@ def declaration_problem(metric: object, channels: Sequence[int] = (1, 3, 4)) -> 
     method = getattr(metric, "error_terms", None)
     if method is None:
         return None
+    if channels is None:
+        own = getattr(metric, "channels", None)
+        channels = (own,) if isinstance(own, int) and not isinstance(own, bool) else (1, 3, 4)
     for c in channels:
         try:
             terms = method(c)
