@@ -35,7 +35,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .errors import UsageError
 from .image import Image, typecode_for
-from .metric import Metric
+from .metric import SQUARED_ORDER, Metric, declared_geometry
 from .quantize import Quantized, index_typecode
 
 #: Dithering methods by name; ``none`` is the default (k-means labels as they are).
@@ -63,7 +63,7 @@ def _nearest_finder(palette: Sequence[Colour], metric: Optional[Metric]) -> Call
     """index_of(target in sixteenths) for the palette, lowest index on a tie."""
     scaled = [tuple(16 * v for v in colour) for colour in palette]
     order = range(len(palette))
-    if metric is None or metric.name in ("euclidean", "sqeuclidean"):
+    if metric is None or declared_geometry(metric) in SQUARED_ORDER:
         # Scaling every coordinate by 16 scales every squared distance by 256:
         # the order, ties included, is that of the true distances.
         def index_of(target: Tuple[int, ...]) -> int:

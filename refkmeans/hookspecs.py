@@ -41,8 +41,10 @@ def refkmeans_register_metrics(register: Callable[..., None]) -> None:
     """Register distance metrics: ``register(metric)``.
 
     ``metric`` has ``name``, ``description``, ``distance(a, b) -> float``,
-    ``key(a, b)`` (exact, monotone in the distance), optionally
-    ``error_bound(d, channels) -> float`` and ``exact`` (see :mod:`refkmeans.metric`).
+    ``key(a, b)`` (exact, monotone in the distance), optionally ``exact``,
+    ``geometry`` (which known distance it is), ``error_terms(channels)`` or
+    ``error_bound(d, channels) -> float`` (see :mod:`refkmeans.metric`).
+    A bad ``geometry`` or ``error_terms`` is refused here, naming the plugin.
     """
 
 

@@ -14,6 +14,41 @@ intervals ``[d - e, d + e]`` separate the winner from every rival, and settle
 all other cases with ``key``.  A metric that returns ``None`` there is
 decided by ``key`` every time.  A metric with ``exact = False`` (a
 float-defined perceptual metric, say) is decided by its float ``distance``.
+
+Declared geometry
+    A metric may say which distance it is: ``geometry`` names one of
+    :data:`FLOAT_DISTANCES`.  Its ``error_bound`` then comes from the
+    geometry's error terms (below), and the fast engine, the certifier,
+    dithering and ``explain`` treat it as that distance: they compute floats
+    with the geometry's own function and trust its exact ``key`` for the
+    rest.  They read only this declaration, never a metric's class, module
+    or name, so a plugin metric that is Euclidean in all but name runs where
+    the built-in one does.  A metric that declares nothing is decided by its
+    own ``distance``, ``error_bound`` and ``key``.
+
+Error terms (u = 2**-53, the unit roundoff; C = channels)
+    ``error_terms(geometry, C)`` gives (A, B) with
+    ``|FLOAT_DISTANCES[geometry](x, c') - d(x, c)| <= A + B d`` for a pixel
+    x of integers and a centroid c, rational in 0..65535, that reaches the
+    float code as c' = fl(c); so ``|c_i - c'_i| <= 65535 u = delta ~ 7.3e-12``
+    per channel.  Each difference x_i - c'_i rounds with relative error u.
+
+    * euclidean (``math.dist``): ||x - c'|| differs from ||x - c|| by at most
+      ||c - c'|| <= sqrt(C) delta (triangle inequality); rounding the
+      differences and CPython's correctly rounded norm add a few ulps
+      (< 16 u d, generous).  A = 2e-11 C, B = 32 u.
+    * squared-euclidean: sum (x_i - c'_i)^2 differs from the exact sum by at
+      most C delta (2 * 65535 + delta) < 1e-6 C; the differences, squares
+      and C - 1 additions add (C + 3) u d.  A = 2e-6 C, B = 2 (C + 3) u.
+    * manhattan: C delta from the centroid, (C + 1) u d from the arithmetic.
+      A = 2e-11 C, B = 2 (C + 1) u.
+    * chebyshev: delta from the centroid, u d from the arithmetic (a max
+      does not round).  A = 2e-11, B = 2 u.
+
+    Each term is at least twice what it covers.  CPython before 3.12 sums
+    floats left to right, 3.12 onwards with compensation; both stay within
+    the first-order bound (n - 1) u of a sum of n non-negative terms, which
+    the doubling absorbs.
 """
 
 from __future__ import annotations
@@ -21,21 +56,128 @@ from __future__ import annotations
 import inspect
 import math
 import traceback
+from functools import cache
 from numbers import Rational, Real
+from operator import sub
 from types import TracebackType
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from .errors import PluginError, RefKMeansError
 from .rational import Number
 
+_U = 2.0**-53
+
+FloatDistance = Callable[[Sequence[float], Sequence[float]], float]
+
+
+def squared_euclidean(a: Sequence[float], b: Sequence[float]) -> float:
+    """Sum of squared channel differences, left to right."""
+    return sum((x - y) * (x - y) for x, y in zip(a, b))
+
+
+def manhattan(a: Sequence[float], b: Sequence[float]) -> float:
+    """Sum of absolute channel differences, left to right."""
+    return sum(map(abs, map(sub, a, b)))
+
+
+def chebyshev(a: Sequence[float], b: Sequence[float]) -> float:
+    """Largest absolute channel difference."""
+    return max(map(abs, map(sub, a, b)))
+
+
+#: The geometries a metric may declare, each with the float distance its error terms bound.
+FLOAT_DISTANCES: Dict[str, FloatDistance] = {
+    "euclidean": math.dist,
+    "squared-euclidean": squared_euclidean,
+    "manhattan": manhattan,
+    "chebyshev": chebyshev,
+}
+
+#: Geometries whose exact order is that of the sum of squared differences (KM-ASN-3).
+SQUARED_ORDER = frozenset(("euclidean", "squared-euclidean"))
+
+
+@cache
+def error_terms(geometry: str, channels: int) -> Tuple[float, float]:
+    """(A, B): ``FLOAT_DISTANCES[geometry]`` is within A + B d of the true distance (module notes).
+
+    >>> error_terms("chebyshev", 3) == (2e-11, 2 * 2.0**-53)
+    True
+    """
+    if geometry == "euclidean":
+        return 2e-11 * channels, 32 * _U
+    if geometry == "squared-euclidean":
+        return 2e-6 * channels, 2 * (channels + 3) * _U
+    if geometry == "manhattan":
+        return 2e-11 * channels, 2 * (channels + 1) * _U
+    if geometry == "chebyshev":
+        return 2e-11, 2 * _U
+    raise KeyError(geometry)
+
+
+def declared_geometry(metric: object) -> Optional[str]:
+    """The geometry ``metric`` declares, when engines may rely on it (a known name, an exact metric); else None."""
+    geometry = getattr(metric, "geometry", None)
+    if geometry not in FLOAT_DISTANCES or not getattr(metric, "exact", True):
+        return None
+    return geometry  # type: ignore[no-any-return]
+
+
+def compared_geometry(metric: object) -> Optional[str]:
+    """The geometry whose floats an engine compares for ``metric``, or None when it declares none.
+
+    Squared Euclidean distances are compared through their square roots: the
+    same order, smaller numbers and a bound (``math.dist``'s) that does not
+    grow with C.
+    """
+    geometry = declared_geometry(metric)
+    return "euclidean" if geometry in SQUARED_ORDER else geometry
+
+
+def declaration_problem(metric: object, channels: Optional[Sequence[int]] = None) -> Optional[str]:
+    """What is wrong with ``metric``'s declared geometry and error terms, in words; None when nothing.
+
+    The error terms are tried for ``channels`` (default: the metric's own
+    ``channels`` when it has one, else 1, 3 and 4).
+
+    >>> class Odd(Metric):
+    ...     geometry = "hyperbolic"
+    >>> declaration_problem(Odd())
+    "declares geometry 'hyperbolic'; known: euclidean, squared-euclidean, manhattan, chebyshev"
+    """
+    geometry = getattr(metric, "geometry", None)
+    if geometry is not None:
+        if geometry not in FLOAT_DISTANCES:
+            return f"declares geometry {geometry!r}; known: {', '.join(FLOAT_DISTANCES)}"
+        if not getattr(metric, "exact", True):
+            return f"declares geometry {geometry!r} but exact = False; a declared geometry is exact"
+    method = getattr(metric, "error_terms", None)
+    if method is None:
+        return None
+    if channels is None:
+        own = getattr(metric, "channels", None)
+        channels = (own,) if isinstance(own, int) and not isinstance(own, bool) else (1, 3, 4)
+    for c in channels:
+        try:
+            terms = method(c)
+        except Exception as exc:
+            return f"raised {type(exc).__name__} in error_terms({c}): {exc}"
+        if terms is None:
+            continue
+        if not (isinstance(terms, tuple) and len(terms) == 2 and all(map(is_distance, terms))):
+            return f"returned {terms!r} as its error terms for {c} channels; they must be None or (A, B), finite numbers >= 0"
+    return None
+
 
 class Metric:
-    """Base class for metrics; subclasses override ``distance`` and ``key``."""
+    """Base class for metrics; subclasses override ``distance`` and ``key``, and may declare ``geometry``."""
 
     name = ""
     description = ""
     #: True when the metric is defined in exact arithmetic (``key`` decides).
     exact = True
+    #: Which distance this is, when it is one of :data:`FLOAT_DISTANCES` (module notes).
+    geometry: Optional[str] = None
 
     def distance(self, a: Sequence[float], b: Sequence[float]) -> float:
         """The distance as a float."""
@@ -45,9 +187,18 @@ class Metric:
         """An exact value that is monotone in the true distance."""
         raise NotImplementedError
 
+    def error_terms(self, channels: int) -> Optional[Tuple[float, float]]:
+        """(A, B) with |distance - true distance| <= A + B d; by default the declared geometry's, else None.
+
+        A metric that declares a geometry but computes ``distance`` its own way
+        overrides this with terms that bound its own arithmetic.
+        """
+        return None if self.geometry is None else error_terms(self.geometry, channels)
+
     def error_bound(self, d: float, channels: int) -> Optional[float]:
-        """Largest possible |distance - true distance| for a float result ``d``."""
-        return None
+        """Largest possible |distance - true distance| for a float result ``d``: A + B d."""
+        terms = self.error_terms(channels)
+        return None if terms is None else terms[0] + terms[1] * d
 
     def __repr__(self) -> str:
         return f"<metric {self.name}>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from functools import partial
 from importlib import metadata
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -19,7 +20,7 @@ import pluggy
 from . import hookspecs
 from .codec import Codec
 from .errors import PluginError, RefKMeansError, UsageError
-from .metric import Metric
+from .metric import Metric, declaration_problem
 
 ENTRY_POINT_GROUP = "refkmeans"
 LOAD_ENV = "REFKMEANS_LOAD_PLUGINS"
@@ -241,10 +242,16 @@ def _check_metric(plugin: str, metric: Any) -> Entry:
     for method in ("distance", "key"):
         if not callable(getattr(metric, method, None)):
             raise PluginError(f"plugin {plugin} registered metric {name!r} without a {method}() method")
-    if not hasattr(metric, "error_bound"):
-        metric.error_bound = lambda d, channels: None
-    if not hasattr(metric, "exact"):
-        metric.exact = True
+    # A metric need not subclass Metric: fill in what it leaves out with Metric's defaults.
+    for attribute, default in (("exact", True), ("geometry", None)):
+        if not hasattr(metric, attribute):
+            setattr(metric, attribute, default)
+    for method in ("error_terms", "error_bound"):
+        if not hasattr(metric, method):
+            setattr(metric, method, partial(getattr(Metric, method), metric))
+    problem = declaration_problem(metric)
+    if problem is not None:
+        raise PluginError(f"plugin {plugin} registered metric {name!r} that {problem}")
     return Entry(name, metric, plugin, getattr(metric, "description", ""))
 
 

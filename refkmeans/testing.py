@@ -4,8 +4,9 @@
 ``check_codec_roundtrip(codec)``       encode then decode gives the image back;
                                        sniff, the pixel limit, bad input
 ``check_metric(metric)``               identity, symmetry, non-negativity, the
-                                       triangle inequality where claimed, and
-                                       exact keys that agree with the floats
+                                       triangle inequality where claimed, exact
+                                       keys that agree with the floats, and a
+                                       declared geometry that is true
 ``check_initializer_determinism(f)``   same seed, same centroids, whatever the
                                        global ``random`` state; k valid centroids
 ``sample_images(...)``                 the small images the codec check uses
@@ -27,11 +28,13 @@ import math
 import random
 from array import array
 from fractions import Fraction
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .dataset import Dataset
 from .errors import ImageError, UsageError
 from .image import Image, typecode_for
+from .metric import declaration_problem, declared_geometry, error_terms
 from .rational import as_centroid
 from .rng import make_generator
 
@@ -170,7 +173,11 @@ def check_metric(
     metric's ``triangle`` attribute, else not checked: squared Euclidean,
     for one, does not satisfy it).  For an exact metric, ``key`` must order
     any two distances from one point as the floats do whenever their error
-    bounds do not overlap, and ``key(x, x)`` must be the smallest key.
+    bounds do not overlap, and ``key(x, x)`` must be the smallest key.  A
+    metric that declares a ``geometry`` must be that distance: ``key``
+    orders as the geometry's exact distance does, and ``distance`` from an
+    integer point is within ``error_bound`` of it (engines rely on both
+    without calling the metric).
     """
     points = _metric_points(channels) if points is None else [tuple(p) for p in points]
     if triangle is None:
@@ -201,6 +208,58 @@ def check_metric(
             checked += 1
     if getattr(metric, "exact", True):
         checked += _check_keys(metric, points, d, channels, name)
+    checked += _check_declaration(metric, points, d, channels, name)
+    return checked
+
+
+#: Each geometry's exact distance, or for the Euclidean ones its square (same order), from Fraction differences.
+_EXACT: Dict[str, Callable[[List[Fraction]], Any]] = {
+    "euclidean": lambda diffs: sum(v * v for v in diffs),
+    "squared-euclidean": lambda diffs: sum(v * v for v in diffs),
+    "manhattan": lambda diffs: sum(map(abs, diffs)),
+    "chebyshev": lambda diffs: max(map(abs, diffs)),
+}
+
+
+def _check_declaration(metric: Any, points: Sequence[Tuple[Any, ...]], d: List[List[float]], channels: int, name: Any) -> int:
+    problem = declaration_problem(metric, (channels,))
+    if problem is not None:
+        raise AssertionError(f"{name}: {problem}")
+    geometry = declared_geometry(metric)
+    if geometry is None:
+        return 0
+    exact = _EXACT[geometry]
+    terms_of = getattr(metric, "error_terms", partial(error_terms, geometry))
+
+    def default_bound(value: float, c: int) -> Optional[float]:  # what the host fills in (refkmeans.plugins)
+        terms = terms_of(c)
+        return None if terms is None else terms[0] + terms[1] * value
+
+    bound = getattr(metric, "error_bound", default_bound)
+    checked = 0
+    for i, a in enumerate(points):
+        true = [exact([Fraction(x) - Fraction(y) for x, y in zip(a, b)]) for b in points]
+        keys = [metric.key(a, b) for b in points]
+        for j, m in itertools.combinations(range(len(points)), 2):
+            if (true[j] < true[m], true[j] == true[m]) != (keys[j] < keys[m], keys[j] == keys[m]):
+                raise AssertionError(
+                    f"{name}: declares geometry {geometry!r}, but its keys from {a} order {points[j]} and {points[m]} otherwise"
+                )
+            checked += 1
+        if not all(isinstance(v, int) for v in a):
+            continue  # error bounds are promised from integer pixels
+        for j, b in enumerate(points):
+            e = bound(d[i][j], channels)
+            if e is None:
+                raise AssertionError(f"{name}: declares geometry {geometry!r} but gives no error bound")
+            low, high = max(Fraction(d[i][j]) - Fraction(e), Fraction(0)), Fraction(d[i][j]) + Fraction(e)
+            if geometry == "euclidean":
+                low, high = low * low, high * high
+            if not low <= true[j] <= high:
+                raise AssertionError(
+                    f"{name}: distance{a, b} = {d[i][j]!r} is farther than {e!r} from the true {geometry} distance"
+                )
+            checked += 1
     return checked
 
 

@@ -32,6 +32,7 @@ from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
 
 from ..dataset import Dataset
+from ..engine import fast
 from ..engine.kdtree import ColourTree
 from ..errors import UsageError
 from ..hookspecs import hookimpl
@@ -98,8 +99,6 @@ def restart_points(dataset: Dataset, k: int) -> _Weighted:
 
 def best_of_restarts(dataset: Dataset, k: int, rng) -> List[Centroid]:  # type: ignore[no-untyped-def]
     """KM-INIT-5: the exact centroids of the best of ``RESTARTS`` k-means++ runs on the coarse histogram."""
-    from ..engine import fast  # late: the fast engine imports the built-in metrics
-
     if k > dataset.pixel_count:
         raise UsageError(f"k={k} is more than the {dataset.pixel_count} pixels to pick from")
     points = restart_points(dataset, k)

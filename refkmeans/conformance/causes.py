@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..metric import Metric
+from ..metric import SQUARED_ORDER, Metric, declared_geometry
 from ..plugins import Registry
 from ..rational import Centroid, mean, to_text
 from . import diagnosis as dx
@@ -31,7 +31,7 @@ class Diagnoser:
         self.metric = metric
         self.tol = tol
         self.registry = registry
-        self.key_name = "squared distance" if case.metric in ("euclidean", "sqeuclidean") else "distance"
+        self.key_name = "squared distance" if declared_geometry(metric) in SQUARED_ORDER else "distance"
 
     def assignment(
         self,

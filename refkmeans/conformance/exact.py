@@ -18,7 +18,7 @@ import math
 from fractions import Fraction
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..metric import Metric
+from ..metric import FLOAT_DISTANCES, Metric, compared_geometry, error_terms
 from ..rational import MAX_SAMPLE, Centroid
 
 Key = Union[int, Fraction]
@@ -116,29 +116,31 @@ Filter = Tuple[
 
 
 def _float_filter(metric: Metric) -> Optional[Filter]:
-    """(float distance, its error bound, reach) for the built-in metrics, else None.
+    """(float distance, its error bound, reach) for a metric that declares its geometry, else None.
 
-    ``reach(high, slack)`` is an upper bound on the float distance of any
-    centroid whose exact key is within ``slack`` of a key whose distance is at
-    most ``high``.  Euclidean distances are square roots of the keys, so the
-    slack is added under the root.
+    The float distance is the geometry's own function, with the error terms
+    of :func:`refkmeans.metric.error_terms` (squared Euclidean distances are
+    compared as Euclidean ones).  ``reach(high, slack)`` is an upper bound on
+    the float distance of any centroid whose exact key is within ``slack`` of
+    a key whose distance is at most ``high``.  Euclidean distances are square
+    roots of the keys, so the slack is added under the root.
     """
-    if not metric.exact or type(metric).__module__ != "refkmeans.builtin.metrics":
+    geometry = compared_geometry(metric)
+    if geometry is None:
         return None
-    if metric.name in ("euclidean", "sqeuclidean"):
-        def euclidean_reach(high: float, slack: float) -> float:
+
+    def bound(d: float, channels: int) -> float:
+        A, B = error_terms(geometry, channels)
+        return A + B * d
+
+    if geometry == "euclidean":
+
+        def reach(high: float, slack: float) -> float:
             return math.sqrt(high * high + slack) * (1 + _MARGIN)
 
-        return math.dist, _euclidean_bound, euclidean_reach  # type: ignore[return-value]
-    if metric.name in ("manhattan", "chebyshev"):
+    else:
 
-        def linear_reach(high: float, slack: float) -> float:
+        def reach(high: float, slack: float) -> float:
             return (high + slack) * (1 + _MARGIN)
 
-        return metric.distance, metric.error_bound, linear_reach  # type: ignore[return-value]
-    return None
-
-
-def _euclidean_bound(d: float, channels: int) -> float:
-    """The error bound of ``math.dist`` for the Euclidean metrics (see refkmeans.builtin.metrics)."""
-    return 2e-11 * channels + 32 * 2.0**-53 * d
+    return FLOAT_DISTANCES[geometry], bound, reach

@@ -31,18 +31,23 @@ Exactness
 
 Float error bounds (u = 2**-53; C channels; centroids in 0..65535 are
 rounded to floats with error at most delta = 65535 u ~ 7.3e-12 per channel)
-    * A float distance d from integer point to float centroid is within
-      ``A + B d`` of the true distance: euclidean (``math.dist``) A = 2e-11 C,
-      B = 32 u; manhattan A = 2e-11 C, B = 2 (C + 1) u; chebyshev A = 2e-11,
-      B = 2 u (the same bounds as in :mod:`refkmeans.builtin.metrics`).
+    * The engine works from the metric's declared geometry
+      (:mod:`refkmeans.metric`), never its class or name: it computes the
+      geometry's own float distance (``math.dist`` for both Euclidean
+      geometries), within ``A + B d`` of the truth with (A, B) from
+      :func:`refkmeans.metric.error_terms`, where each bound is derived once.
     * The corner test picks, per channel, the box end in the direction of
       ``z - best``.  Float signs can be wrong only where the exact centroids
       differ by at most 2 delta; the value at the corner used then exceeds the
       true minimum by at most 2 delta * 2 * 65535 < 2e-6 per channel for
       squared euclidean distances and 4 delta < 1e-10 for manhattan ones.
+    * The linear test's error bound, :func:`linear_error`, is derived beside it.
+    * Upper bounds on true distances built from floats go through
+      ``Geometry.apart`` (between two centroids) and ``Geometry.reach`` (a
+      sum of two distances and a box diameter).
     * Bookkeeping of gaps and drifts rounds every sum by at most
-      2**-53 of its size; each update subtracts 1e-9 + 1e-12 |gap| + 1e-15
-      |total| more than needed, which covers that with room to spare.
+      2**-53 of its size; ``gap_limit`` and ``spent_bound`` add margins of
+      1e-9 + 1e-12 |gap| + 1e-15 |total|, which cover that with room to spare.
 """
 
 from __future__ import annotations
@@ -55,9 +60,8 @@ from itertools import chain, compress, repeat
 from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from ..builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
 from ..errors import UsageError
-from ..metric import Metric
+from ..metric import FLOAT_DISTANCES, FloatDistance, Metric, compared_geometry, error_terms
 from ..rational import Centroid
 from ..result import Result
 from .kdtree import ColourTree, Node
@@ -75,26 +79,99 @@ _INF = math.inf
 FULL_SHARE = 0.25
 
 
-def _manhattan(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(map(abs, map(sub, a, b)))
+# The linear test (L2.prune).  For centroids y, z (exact, in 0..M, M = 65535)
+# and a box with middle m and half widths h (exact floats: halves of integers),
+#
+#     f(x) = d(x, y)^2 - d(x, z)^2 = P - D . x,   P = |y|^2 - |z|^2,  D = 2 (y - z),
+#
+# ranges over the box between f(m) - S and f(m) + S, S = sum |D_c| h_c.  The
+# engine evaluates these from the float centroids y' = fl(y), z' = fl(z):
+# P' = fl(fl(sum y'_c^2) - fl(sum z'_c^2)), D'_c = 2 fl(y'_c - z'_c), then
+# centre = fl(P' - fl(sum D'_c m_c)), spread = fl(sum |D'_c| h_c) and
+# low, high = fl(centre -+ spread) (``linear_range``).  With u = 2**-53, C
+# channels, E = u C M^2, to first order in u, each step errs by at most:
+#
+#   rounding y and z      |(y_c - x_c)^2 - (y'_c - x_c)^2| <= |y_c - y'_c| 2M
+#                         <= 2 u M^2 per channel and centroid, for every x in
+#                         the box, so the range moves by at most          4 E
+#   P'                    two sums of C squares, each within C u of its
+#                         total (<= C M^2), and their difference       (2C+1) E
+#   sum D'_c m_c          D'_c within 2 u M of 2 (y'_c - z'_c) (2 E in all);
+#                         C products and sums of terms <= 2 M^2         (2C+2) E
+#   centre                one rounding of a value <= 3 C M^2                3 E
+#   spread                D'_c again (E), and C products and sums of
+#                         terms <= M^2                                   (C+1) E
+#   low, high             one rounding of a value <= 4 C M^2                4 E
+#
+# Together (5C + 15) E = 5 (C + 3) C u M^2 < 2.4e-6 C (C + 3) <= 4.8e-6 C (C + 1)
+# (as C + 3 <= 2 (C + 1)), since u M^2 < 4.8e-7.  The constant below is 20
+# times that, which also swallows the second-order terms (relative size C u).
+# "C u of a sum" holds for CPython's left-to-right float sum before 3.12 and
+# for its compensated sum since.  tests/test_bounds.py checks the bound
+# against exact Fractions, extremes 0 and 65535 included.
 
 
-def _chebyshev(a: Sequence[float], b: Sequence[float]) -> float:
-    return max(map(abs, map(sub, a, b)))
+def linear_error(channels: int) -> float:
+    """An upper bound on the float error of ``linear_range`` (derivation above)."""
+    return 1e-4 * channels * (channels + 1)
+
+
+def linear_range(pair: Tuple[float, Floats, Floats], middle: Sequence[float], half: Sequence[float]) -> Tuple[float, float]:
+    """The float least and greatest values of P - D . x over the box, from ``pair`` = (P, D, |D|)."""
+    P, D, spread_of = pair
+    centre = P - sum(map(mul, D, middle))
+    spread = sum(map(mul, spread_of, half))
+    return centre - spread, centre + spread
+
+
+# Bookkeeping margins.  A gap comes out of a few float operations on
+# distances (differences, a product, a division), each rounding by at most
+# u = 1.1e-16 of its size, so 1e-12 of the gap covers them many times over;
+# drift totals are running float sums, 1e-15 of the total covers each
+# addition's rounding; 1e-9 covers everything near zero.
+
+
+def gap_limit(gap: float, spent: float = 0.0) -> float:
+    """The drift total (``spent`` so far included) beyond which a run settled with ``gap`` may change owner."""
+    limit = gap + spent
+    return limit - (1e-9 + 1e-12 * abs(gap) + 1e-15 * abs(limit))
+
+
+def spent_bound(total: float) -> float:
+    """An upper bound on a drift total that was summed in floats."""
+    return total + 1e-9 + 1e-15 * total
 
 
 class Geometry:
-    """How one family of metrics tests a box: distances, error bounds and the pruning rule."""
+    """How one declared geometry tests a box: distances, error bounds and the pruning rule."""
 
+    #: The geometry compared, a key of :data:`refkmeans.metric.FLOAT_DISTANCES`.
     name = ""
-    #: The float distance; its error is at most ``A + B d``.
-    dist: Callable[[Sequence[float], Sequence[float]], float] = staticmethod(math.dist)
+    #: Its float distance, within ``A + B d`` of the true distance.
+    dist: FloatDistance = staticmethod(FLOAT_DISTANCES["euclidean"])
 
-    def __init__(self, metric: Metric, channels: int) -> None:
-        self.metric = metric
+    def __init__(self, channels: int) -> None:
         self.channels = channels
-        self.A = 2e-11 * channels
-        self.B = 32 * _U
+        self.A, self.B = error_terms(self.name, channels)
+        self._grow = 1 + 2 * self.B
+
+    def apart(self, d: float) -> float:
+        """An upper bound on the true distance between two exact centroids whose floats are ``d`` apart.
+
+        Each exact centroid is within A / 2 of its floats, and d is within B d
+        of the floats' true distance; doubling both covers the rounding of
+        this sum, and 1e-9 absorbs the rest.
+        """
+        return d + 2 * (self.A + self.B * d) + 1e-9
+
+    def reach(self, total: float) -> float:
+        """An upper bound on the true value of a float sum of two distances and a box diameter.
+
+        Each distance is within A + B d of the truth; the additions and the
+        half diagonal (``math.dist`` * 0.5) add a few u more in relative
+        terms, which the second B (at least 4 u) covers.
+        """
+        return total * self._grow + 4 * self.A + 1e-9
 
     @staticmethod
     def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
@@ -103,8 +180,7 @@ class Geometry:
 
     def drift(self, old: Floats, new: Floats) -> float:
         """An upper bound on the distance an exact centroid moved, from its floats."""
-        d = self.dist(old, new)
-        return d + 2 * (self.A + self.B * d) + 1e-9
+        return self.apart(self.dist(old, new))
 
     def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
         """The candidates that may win somewhere in the box, and the updated gap bound."""
@@ -154,7 +230,7 @@ class CornerGeometry(Geometry):
                 # d(x, z) - d(x, s) = (d(x, z)^2 - d(x, s)^2) / (d(x, z) + d(x, s)), and
                 # the denominator is at most 2 dmax(s, box) + d(s, z), where
                 # dmax(s, box) <= d(s, middle) + half diagonal.
-                reach = 2 * (to_middle[b] + node[5]) * (1 + 64 * _U) + 4 * self.A + 1e-9
+                reach = self.reach(2 * (to_middle[b] + node[5]))
                 between = compress(map(engine.between[best].__getitem__, cands), dropped)
                 bound = min(map(truediv, map(sub, lost, repeat(error)), map(add, repeat(reach), between)))
             else:
@@ -187,8 +263,8 @@ class L2(CornerGeometry):
 
         f(x) = d(x, y)^2 - d(x, z)^2 = P - D . x with P = |y|^2 - |z|^2 and
         D = 2 (y - z); over the box it ranges over f(middle) -+ sum |D_c| half_c.
-        Its float error is below ``linear_error`` (module notes); a value that
-        close to zero goes to the exact test.  The distance gap is
+        Its float error is below :func:`linear_error`; a value that close to
+        zero goes to the exact test.  The distance gap is
         -f / (d(x, z) + d(x, y)), each distance at most d(., middle) + half diagonal.
         """
         middle, half, radius = node[4], node[6], node[5]
@@ -197,10 +273,7 @@ class L2(CornerGeometry):
         if len(cands) == 2:
             # Two candidates (most nodes): test both directions at once.
             z0, z1 = cands
-            P, D, spread_of = engine.linear[z0][z1]
-            centre = P - sum(map(mul, D, middle))
-            spread = sum(map(mul, spread_of, half))
-            low, high = centre - spread, centre + spread
+            low, high = linear_range(engine.linear[z0][z1], middle, half)
             if low > error:
                 winner, margin = z1, low - error
             elif high < -error:
@@ -209,8 +282,7 @@ class L2(CornerGeometry):
                 return cands, gap
             else:
                 return super().prune(engine, node, cands, gap)
-            reach = (dist(middle, floats[z0]) + dist(middle, floats[z1]) + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9
-            bound = margin / reach
+            bound = margin / self.reach(dist(middle, floats[z0]) + dist(middle, floats[z1]) + 2 * radius)
             return [winner], (bound if bound < gap else gap)
         to_middle = [dist(middle, floats[j]) for j in cands]
         nearest = min(to_middle)
@@ -221,10 +293,9 @@ class L2(CornerGeometry):
             if j == best:
                 kept.append(j)
                 continue
-            P, D, spread_of = pairs[j]
-            high = P - sum(map(mul, D, middle)) + sum(map(mul, spread_of, half))
+            high = linear_range(pairs[j], middle, half)[1]
             if high < -error:
-                bound = (-high - error) / ((nearest + d + 2 * radius) * (1 + 64 * _U) + 4 * self.A + 1e-9)
+                bound = (-high - error) / self.reach(nearest + d + 2 * radius)
                 if bound < gap:
                     gap = bound
             elif high > error or not self.exact_prune(engine, node, j, best):
@@ -239,24 +310,23 @@ class L2(CornerGeometry):
         scale, coords = centroid
         return sum((v * scale - p) ** 2 for v, p in zip(x, coords)), scale * scale
 
-    def __init__(self, metric: Metric, channels: int) -> None:
-        super().__init__(metric, channels)
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels)
         self.slack = 2e-6 * channels
-        self.linear_error = 1e-4 * channels * (channels + 1)
+        self.linear_error = linear_error(channels)
 
 
 class L1(CornerGeometry):
     name = "manhattan"
-    dist = staticmethod(_manhattan)
+    dist = staticmethod(FLOAT_DISTANCES["manhattan"])
 
     @staticmethod
     def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
         scale, coords = centroid
         return sum(abs(v * scale - p) for v, p in zip(x, coords)), scale
 
-    def __init__(self, metric: Metric, channels: int) -> None:
-        super().__init__(metric, channels)
-        self.B = 2 * (channels + 1) * _U
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels)
         self.slack = 1e-10 * channels
 
 
@@ -264,17 +334,12 @@ class LInf(Geometry):
     """Chebyshev: a candidate whose nearest point of the box is farther than best's farthest."""
 
     name = "chebyshev"
-    dist = staticmethod(_chebyshev)
+    dist = staticmethod(FLOAT_DISTANCES["chebyshev"])
 
     @staticmethod
     def scaled(x: Sequence[int], centroid: Scaled) -> Tuple[int, int]:
         scale, coords = centroid
         return max(abs(v * scale - p) for v, p in zip(x, coords)), scale
-
-    def __init__(self, metric: Metric, channels: int) -> None:
-        super().__init__(metric, channels)
-        self.A = 2e-11
-        self.B = 2 * _U
 
     def prune(self, engine: Assigner, node: Node, cands: List[int], gap: float) -> Tuple[List[int], float]:
         dist, A, B, floats = self.dist, self.A, self.B, engine.floats
@@ -310,22 +375,23 @@ class LInf(Geometry):
         return difference > 0 or (difference == 0 and j > best)
 
 
-_GEOMETRIES = {Euclidean: L2, SquaredEuclidean: L2, Manhattan: L1, Chebyshev: LInf}
+#: The box test for each compared geometry (squared Euclidean is compared as Euclidean).
+_GEOMETRIES = {"euclidean": L2, "manhattan": L1, "chebyshev": LInf}
 
 
 def supports(metric: Metric) -> bool:
-    """True when the fast engine has a box test for ``metric`` (the four built-in metrics)."""
-    return type(metric) in _GEOMETRIES
+    """True when the fast engine has a box test for ``metric``: it declares a geometry (refkmeans.metric)."""
+    return compared_geometry(metric) is not None
 
 
 def geometry_for(metric: Metric, channels: int) -> Geometry:
-    """The box geometry of a built-in metric."""
-    try:
-        return _GEOMETRIES[type(metric)](metric, channels)
-    except KeyError:
+    """The box geometry of a metric that declares one."""
+    geometry = compared_geometry(metric)
+    if geometry is None:
         raise UsageError(
             f"the fast engine has no box test for metric {metric.name!r}; use engine 'histogram' or 'auto'"
-        ) from None
+        )
+    return _GEOMETRIES[geometry](channels)
 
 
 class Rows(Dict[int, Any]):
@@ -392,7 +458,7 @@ class Assigner:
         for o in range(self.k):
             # An owner keeps a run while gap > its own drift + the largest other drift.
             total = spent[o] + drifts[o] + (second if o == order[-1] else largest)
-            spent[o] = total + 1e-9 + 1e-15 * total
+            spent[o] = spent_bound(total)
         if self.heaps is None:
             failing = sum(bisect_right(group, (spent[o], _INF)) for o, group in enumerate(self.groups))
             if failing > FULL_SHARE * self.settled:
@@ -431,9 +497,9 @@ class Assigner:
 
     def _between_row(self, i: int) -> List[float]:
         """Upper bounds of the distances from centroid i to every centroid."""
-        dist, A, B = self.geometry.dist, self.geometry.A, self.geometry.B
+        dist, apart = self.geometry.dist, self.geometry.apart
         s = self.floats[i]
-        return [dist(s, z) * (1 + B) + 2 * A + 1e-9 for z in self.floats]
+        return [apart(dist(s, z)) for z in self.floats]
 
     def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
         """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
@@ -471,7 +537,7 @@ class Assigner:
                 stops = [e[1] for e in group]
                 sums.counts[o] = _span(tree.cum_weight, starts, stops)
                 sums.totals[o] = [_span(cum, starts, stops) for cum in tree.cum_sum]
-            runs = [(_INF if g == _INF else g - (1e-9 + 1e-12 * abs(g)), a, b) for a, b, _, g in group]
+            runs = [(_INF if g == _INF else gap_limit(g), a, b) for a, b, _, g in group]
             runs.sort()
             self.groups[o] = runs
         self.settled = len(entries)
@@ -506,8 +572,7 @@ class Assigner:
                 if gap == _INF:
                     limit = _INF
                 else:
-                    limit = gap + spent[owner]
-                    limit -= 1e-9 + 1e-12 * abs(gap) + 1e-15 * abs(limit)
+                    limit = gap_limit(gap, spent[owner])
                 heappush(heaps[owner], (limit, start, stop))
                 if owner != o:
                     changed += count

@@ -23,7 +23,7 @@ from ..dataset import Dataset
 from ..errors import UsageError
 from ..image import Image
 from ..kmeans import kmeans
-from ..metric import Metric
+from ..metric import Metric, declared_geometry
 from ..plugins import Registry, get_registry
 from ..rational import Centroid
 from ..result import Result
@@ -159,7 +159,7 @@ class Explainer:
 
     def distance_line(self, point: Sequence[int], j: int, centroid: Centroid, d: float) -> str:
         key = self.metric.key(point, centroid)
-        if self.metric.name == "euclidean":
+        if declared_geometry(self.metric) == "euclidean":
             terms = " + ".join(f"({x} - {number(Fraction(c))})^2" for x, c in zip(point, centroid))
             exact = number(Fraction(key), 4)
             return f"    to c{j} {colour_text(centroid)}: sqrt({terms}) = sqrt({exact}) = {d:.4f}"
