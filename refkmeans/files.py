@@ -12,7 +12,7 @@ import stat
 import sys
 import tempfile
 from array import array
-from typing import BinaryIO, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
 
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
@@ -36,33 +36,44 @@ def max_input_bytes(max_pixels: int) -> int:
     return BYTES_PER_PIXEL * max_pixels + HEADER_BYTES
 
 
-def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
+def read_bytes(path: str, limit: Optional[int] = None, check_head: Optional[Callable[[bytes], None]] = None) -> bytes:
     """The whole file (``-`` is standard input), or an ImageError saying why not.
 
     With ``limit``, a file longer than ``limit`` bytes is refused without
     reading more than ``limit + 1`` of them (a regular file not at all).
+    ``check_head`` sees the first :data:`SNIFF_BYTES` (fewer in a shorter
+    file) before the rest is read and raises to refuse the file, so that
+    ``/dev/zero`` is turned away after 64 bytes, not after the limit.
     """
     try:
         if path == "-":
-            return _read_stream(sys.stdin.buffer, path, limit)
+            return _read_stream(sys.stdin.buffer, path, limit, check_head)
         with open(path, "rb") as f:
             info = os.fstat(f.fileno())
             if stat.S_ISREG(info.st_mode):
                 if limit is not None and info.st_size > limit:
                     raise _too_big(path, limit)
+                if check_head is not None:
+                    check_head(f.read(SNIFF_BYTES))
+                    f.seek(0)
                 return f.read()
-            return _read_stream(f, path, limit)  # a pipe or a device: no size to trust
+            return _read_stream(f, path, limit, check_head)  # a pipe or a device: no size to trust
     except IsADirectoryError:
         raise ImageError(f"cannot read {path}: it is a directory") from None
     except OSError as exc:
         raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _read_stream(stream: BinaryIO, path: str, limit: Optional[int]) -> bytes:
+def _read_stream(
+    stream: BinaryIO, path: str, limit: Optional[int], check_head: Optional[Callable[[bytes], None]]
+) -> bytes:
     """Read to the end in chunks, stopping as soon as ``limit`` is passed."""
     data = bytearray()
     while True:
-        chunk = stream.read(_CHUNK)
+        chunk = stream.read(SNIFF_BYTES if check_head is not None else _CHUNK)
+        if check_head is not None and (not chunk or len(data) + len(chunk) >= SNIFF_BYTES):
+            check_head(bytes(data + chunk)[:SNIFF_BYTES])
+            check_head = None
         if not chunk:
             return bytes(data)
         data += chunk
@@ -89,15 +100,19 @@ def read(
     registry = registry or get_registry()
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise UsageError(f"the pixel limit must be a positive integer, got {max_pixels!r}")
-    data = read_bytes(path, max_input_bytes(max_pixels))
+    found: List[Codec] = []
     if codec is not None:
-        chosen: Optional[Codec] = registry.codec(codec)
-    else:
-        chosen = registry.codec_for_data(data[:SNIFF_BYTES])
-    if chosen is None:
-        known = ", ".join(sorted(registry.codecs))
-        raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
-    return decode(chosen, data, path, index=index, max_pixels=max_pixels)
+        found.append(registry.codec(codec))
+
+    def recognise(head: bytes) -> None:
+        chosen = registry.codec_for_data(head)
+        if chosen is None:
+            known = ", ".join(sorted(registry.codecs))
+            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
+        found.append(chosen)
+
+    data = read_bytes(path, max_input_bytes(max_pixels), None if found else recognise)
+    return decode(found[0], data, path, index=index, max_pixels=max_pixels)
 
 
 def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int) -> Image:
