@@ -38,7 +38,7 @@ import re
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import islice
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, NamedTuple, Optional, Union
 
 from ..codec import DEFAULT_MAX_PIXELS, Codec
 from ..errors import ImageError
@@ -204,7 +204,7 @@ class Frame(NamedTuple):
     width: int
     height: int
     colours: Sequence[RGB]
-    indices: bytes
+    indices: Union[bytes, bytearray]
     transparent: Optional[int]
     disposal: int
     delay: int  # hundredths of a second
@@ -354,7 +354,7 @@ def _read_frame(
     stream_start = pos + 1
     stream, pos = _sub_blocks(data, stream_start)
     wanted = width * height
-    indices = lzw_decode(stream, min_code_size, wanted, stream_start)
+    indices: Union[bytes, bytearray] = lzw_decode(stream, min_code_size, wanted, stream_start)
     del stream
     if len(indices) < wanted:
         raise _fail(f"image data ends after {len(indices)} of {wanted} pixels", stream_start)
@@ -366,7 +366,7 @@ def _read_frame(
     return Frame(left, top, width, height, colours, indices, transparent, disposal, delay), pos
 
 
-def _deinterlace(indices: bytes, width: int, height: int) -> bytes:
+def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> bytes:
     rows = [b""] * height
     source = 0
     for first, step in _INTERLACE_PASSES:
