@@ -367,7 +367,7 @@ def _read_frame(
 
 
 def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> bytes:
-    rows = [b""] * height
+    rows: list = [b""] * height
     source = 0
     for first, step in _INTERLACE_PASSES:
         for y in range(first, height, step):
