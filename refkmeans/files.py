@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
 
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
-from .image import Image, typecode_for
+from .image import Image, InvalidImage, check_samples, check_shape
 from .plugins import Registry, get_registry
 
 #: How many leading bytes codecs get to recognise a format.
@@ -45,6 +45,7 @@ def read_bytes(path: str, limit: Optional[int] = None, check_head: Optional[Call
     file) before the rest is read and raises to refuse the file, so that
     ``/dev/zero`` is turned away after 64 bytes, not after the limit.
     """
+    path = file_name(path)
     try:
         if path == "-":
             return _read_stream(sys.stdin.buffer, path, limit, check_head)
@@ -62,6 +63,20 @@ def read_bytes(path: str, limit: Optional[int] = None, check_head: Optional[Call
         raise ImageError(f"cannot read {path}: it is a directory") from None
     except OSError as exc:
         raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def file_name(path: object) -> str:
+    """``path`` as a file name: a str or os.PathLike; anything else (a file descriptor, None) is a UsageError.
+
+    ``open(0)`` would read, then close, standard input: an integer is not taken as a file.
+    """
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str):
+        raise UsageError(f"a file name (str or os.PathLike) is needed, got {type(path).__name__} {path!r}")
+    return path
 
 
 def _read_stream(
@@ -100,6 +115,8 @@ def read(
     registry = registry or get_registry()
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise UsageError(f"the pixel limit must be a positive integer, got {max_pixels!r}")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise UsageError(f"the image index must be an integer, 0 or more (0 is the first image), got {index!r}")
     found: List[Codec] = []
     if codec is not None:
         found.append(registry.codec(codec))
@@ -119,6 +136,8 @@ def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int)
     """Run a codec's decoder, turning any stray exception into a PluginError."""
     try:
         image = codec.decode(data, index=index, max_pixels=max_pixels)
+    except InvalidImage as exc:
+        raise PluginError(f"codec {codec.name!r} built an inconsistent image for {path}: {exc}") from None
     except ImageError as exc:
         raise ImageError(f"{path}: {exc}") from None
     except RefKMeansError:
@@ -135,10 +154,12 @@ def _check_decoded(codec: Codec, image: object, path: str, max_pixels: int) -> N
     """Refuse what no codec should return: not an Image, inconsistent, or over the limit."""
     if not isinstance(image, Image):
         raise PluginError(f"codec {codec.name!r} returned {type(image).__name__} for {path}, not an Image")
-    samples = image.samples
-    size = image.width * image.height * image.channels
-    if not isinstance(samples, array) or len(samples) != size or samples.typecode != typecode_for(image.maxval):
-        raise PluginError(f"codec {codec.name!r} returned an inconsistent image for {path}: {image!r}")
+    try:
+        # Again, as returned: a codec may have changed the fields after building the Image.
+        check_shape(image.width, image.height, image.channels, image.maxval, image.tupltype)
+        check_samples(image.width, image.height, image.channels, image.maxval, image.samples)
+    except InvalidImage as exc:
+        raise PluginError(f"codec {codec.name!r} returned an inconsistent image for {path}: {exc}") from None
     if image.pixel_count > max_pixels:
         raise PluginError(
             f"codec {codec.name!r} ignored the pixel limit: it returned a {image.width}x{image.height} "
@@ -230,6 +251,18 @@ def check_writable(path: str, force: bool) -> None:
         raise OutputError(f"cannot write {path}: it is not a regular file")
     if os.path.lexists(path) and not force:
         raise OutputError(f"{path} exists; use --force to replace it")
+
+
+def names_a_stream(path: str) -> bool:
+    """True for an input with no file name to build an output name from.
+
+    ``-``, a device or pipe, and anything under ``/dev`` or ``/proc``
+    (``/dev/stdin``, ``/dev/fd/3``, even when it is redirected from a file):
+    ``/dev/stdin-k16.ppm`` is no place for an output.
+    """
+    if path == "-" or is_stream(path):
+        return True
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
 
 
 def is_stream(path: str) -> bool:

@@ -25,7 +25,7 @@ def test_image_keeps_samples_in_the_smallest_array_type():
     [
         ((1, 1, 3, 0, [0, 0, 0]), "maxval must be 1..65535"),
         ((1, 1, 3, 65536, [0, 0, 0]), "maxval must be 1..65535"),
-        ((1, 1, 0, 255, []), "channels must be at least 1"),
+        ((1, 1, 0, 255, []), "channels must be 1..8"),
         ((-1, 1, 3, 255, []), "must not be negative"),
         ((1, 1, 3, 255, [0, 0, -1]), "outside 0..255"),
         ((2, 1, 3, 255, [0, 0, 0]), "needs 6 samples, got 3"),
