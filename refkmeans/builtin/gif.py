@@ -21,7 +21,10 @@ Reading
     screen as a viewer shows them, with disposal "restore to background"
     clearing to transparent, as browsers do.  A frame that reaches past the
     logical screen is clipped.  The result is RGB, or RGB_ALPHA when some
-    pixel of the composited frame is transparent.
+    pixel of the composited frame is transparent.  Frames are decoded one
+    at a time onto the screen (an RGBA array, 4 bytes a pixel, painted row
+    by row with ``bytes.translate``), and the screen's array becomes the
+    image: decoding frame 1000 holds no more than decoding frame 0.
 
 LZW
     GIF's variant: codes are written least significant bit first, the code
