@@ -369,14 +369,15 @@ def _read_frame(
     return Frame(left, top, width, height, colours, indices, transparent, disposal, delay), pos
 
 
-def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> bytes:
-    rows: list = [b""] * height
+def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> bytearray:
+    """Rows in display order; each row is copied straight into place (no list of rows is kept)."""
+    out = bytearray(len(indices))
     source = 0
     for first, step in _INTERLACE_PASSES:
         for y in range(first, height, step):
-            rows[y] = indices[source : source + width]
+            out[y * width : (y + 1) * width] = indices[source : source + width]
             source += width
-    return b"".join(rows)
+    return out
 
 
 def composite(gif: Gif, index: int) -> Image:
@@ -411,15 +412,28 @@ class _Canvas:
     def __init__(self, w: int, h: int) -> None:
         self.w, self.h = w, h
         self.rgba = array("B", [0]) * (4 * w * h)  # repeated, not copied from a zero string
-        self.saved: Optional[array] = None  # the screen to restore (disposal 3)
-        self.cleared: Optional[tuple] = None  # (left, top, width, height) to clear (disposal 2)
+        # What the last frame's disposal needs: its rectangle on the screen, and for
+        # disposal 3 the rows it covered as they were (the rectangle only: a tiny
+        # frame on a huge screen must not copy the screen).
+        self.disposal = 0
+        self.rows = range(0)  # offset in rgba of each visible row of the last frame
+        self.length = 0  # bytes of each such row
+        self.saved = array("B")  # for disposal 3, those rows as they were, one after the other
 
     def show(self, frame: Frame) -> None:
         """Paint ``frame``, remembering what its disposal will need."""
-        self.saved = self.rgba[:] if frame.disposal == 3 else None
-        self.cleared = (frame.left, frame.top, frame.width, frame.height) if frame.disposal == 2 else None
-        visible = min(frame.width, self.w - frame.left)
-        if visible <= 0:
+        visible = max(0, min(frame.width, self.w - frame.left))
+        first, stride = 4 * (frame.top * self.w + frame.left), 4 * self.w
+        count = max(0, min(frame.height, self.h - frame.top)) if visible else 0  # visible > 0: stride > 0
+        self.rows = range(first, first + stride * count, stride) if count else range(0)
+        self.length = length = 4 * visible
+        self.disposal = frame.disposal
+        rgba = self.rgba
+        self.saved = array("B")
+        if frame.disposal == 3:
+            for start in self.rows:
+                self.saved += rgba[start : start + length]
+        if not visible:
             return  # entirely right of the screen
         padded = list(frame.colours) + [(0, 0, 0)] * (256 - len(frame.colours))
         tables = [bytes(colour[c] for colour in padded) for c in range(3)]
@@ -427,30 +441,29 @@ class _Canvas:
         runs = None if transparent is None else re.compile(b"[^" + re.escape(bytes([transparent])) + b"]+")
         pixels = bytearray(4 * visible)
         pixels[3::4] = b"\xff" * visible
-        rgba, w, indices = self.rgba, self.w, frame.indices
-        for y in range(min(frame.height, self.h - frame.top)):
+        indices = frame.indices
+        for y, start in enumerate(self.rows):
             row = indices[y * frame.width : y * frame.width + visible]
             for c in range(3):
                 pixels[c::4] = row.translate(tables[c])
-            start = 4 * ((frame.top + y) * w + frame.left)
             if runs is None:
-                rgba[start : start + 4 * visible] = array("B", pixels)
+                rgba[start : start + length] = array("B", pixels)
             else:
                 for run in runs.finditer(row):
                     a, b = 4 * run.start(), 4 * run.end()
                     rgba[start + a : start + b] = array("B", pixels[a:b])
 
     def dispose(self) -> None:
-        """Apply the last frame's disposal: restore the saved screen, or clear its rectangle."""
-        if self.saved is not None:
-            self.rgba, self.saved = self.saved, None
-        elif self.cleared is not None:
-            left, top, width, height = self.cleared
-            blank = array("B", bytes(4 * max(0, min(width, self.w - left))))
-            for y in range(top, min(self.h, top + height)):
-                start = 4 * (y * self.w + left)
-                self.rgba[start : start + len(blank)] = blank
-            self.cleared = None
+        """Apply the last frame's disposal: restore its rectangle as it was (3), or clear it (2)."""
+        length = self.length
+        if self.disposal == 3:
+            for number, start in enumerate(self.rows):
+                self.rgba[start : start + length] = self.saved[number * length : (number + 1) * length]
+        elif self.disposal == 2:
+            blank = array("B", bytes(length))
+            for start in self.rows:
+                self.rgba[start : start + length] = blank
+        self.rows, self.saved, self.disposal = range(0), array("B"), 0
 
     def image(self, keep: bool) -> Image:
         """The screen as an Image: RGB, or RGB_ALPHA when some pixel is transparent.
