@@ -64,7 +64,7 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
     import refkmeans
     from refkmeans.dataset import Dataset
     from refkmeans.image import Image
-    from refkmeans.kmeans import cluster
+    from refkmeans.kmeans import Options, cluster
     from refkmeans.plugins import get_registry
     from refkmeans.quantize import index_typecode
 
@@ -77,9 +77,9 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
     dataset.colour_tree()
     t2 = now()
     stamps = [t2]
-    clustering = cluster(
-        dataset, None, params["init"], max_iter=params["iterations"], engine="fast", progress=lambda step: stamps.append(now())
-    )
+    options = Options(init=params["init"], max_iter=params["iterations"], engine="fast",
+                      progress=lambda step: stamps.append(now()))
+    clustering = cluster(dataset, options)
     t3 = now()
     # One interval between steps is one iteration (assign + update); the first also builds the tree's nodes.
     intervals = sorted(b - a for a, b in zip(stamps[1:], stamps[2:]))
@@ -95,7 +95,7 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
         "iterations": result.iterations,
         "converged": result.converged,
         "colours": dataset.colour_count,
-        "full_walks": clustering.assigner.full_walks if clustering.assigner else None,
+        "full_walks": clustering.assigner.full_walks,  # type: ignore[attr-defined]
         "iteration_median": intervals[len(intervals) // 2] if intervals else None,
         "interpreter": sys.implementation.name,
     }
@@ -104,7 +104,7 @@ def refkmeans_fast(image: str, out: str, params: Dict[str, Any]) -> Dict[str, An
 def refkmeans_plain_iteration(image: str, out: str, params: Dict[str, Any]) -> Dict[str, Any]:
     """One iteration of the plain engine (per pixel, like the notebook) on a pixel sample."""
     import refkmeans
-    from refkmeans.engine.lloyd import accumulate, assign, update
+    from refkmeans.engine.lloyd import Points, update
     from refkmeans.plugins import get_registry
     from refkmeans.rational import as_centroid
 
@@ -116,9 +116,9 @@ def refkmeans_plain_iteration(image: str, out: str, params: Dict[str, Any]) -> D
     metric = get_registry().metric("euclidean")
     centroids = [as_centroid(c, original.channels) for c in params["init"]]
     t0 = now()
-    labels = assign(points, centroids, metric)
-    sums = accumulate(points, None, labels, len(centroids))
-    update(points, labels, centroids, sums, metric, "keep", 0)
+    assigner = Points(points, metric)
+    assigner.assign(centroids)
+    update(centroids, assigner.sums, "keep", 0, assigner.farthest)
     elapsed = now() - t0
     return {"time": elapsed, "sample": len(points), "per_iteration": elapsed / len(points) * len(view)}
 

@@ -16,7 +16,7 @@ from array import array
 from collections import Counter
 from itertools import compress
 from operator import ne
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from .engine.kdtree import ColourTree
 from .engine.morton import MortonCoder, coder_for, little_endian
@@ -55,7 +55,6 @@ class Dataset:
         self._colours: Optional[List[Pixel]] = colours
         self._counts: Optional[List[int]] = list(hist.values())
         self.channels = channels
-        self._image: Optional[Image] = None
         self._coder: Optional[MortonCoder] = None
         self._codes: Optional[Sequence[int]] = None
         self._histogram: Optional[Dict[int, int]] = None
@@ -67,7 +66,6 @@ class Dataset:
         if image.pixel_count == 0:
             raise UsageError("there are no pixels to cluster")
         self = cls.__new__(cls)
-        self._image = image
         self.channels = image.channels
         self._pixels = image.pixel_view()
         self._coder = coder_for(image.channels, image.maxval)
@@ -119,15 +117,19 @@ class Dataset:
                 self._tree = ColourTree.from_colours(self.colours, self.counts)
         return self._tree
 
-    def pixel_labels(self, labels: Sequence[int], typecode: str = "B") -> array:
-        """Labels per pixel from labels per colour (in the order of ``colours``).
+    def spread(self, labels: Sequence[int]) -> Iterator[int]:
+        """Labels per pixel, lazily, from labels per colour (in the order of ``colours``).
 
-        For a dataset built from an image this is one dict lookup per pixel
-        code through ``map``, at C speed.
+        One dict lookup per pixel through ``map``, at C speed; for a dataset
+        built from an image, the keys are the pixels' Morton codes.
         """
         if self._histogram is not None and self._codes is not None:
-            return _labels_array(map(dict(zip(self._histogram, labels)).__getitem__, self._codes), typecode)
-        return _labels_array(map(dict(zip(self.colours, labels)).__getitem__, self._pixels), typecode)
+            return map(dict(zip(self._histogram, labels)).__getitem__, self._codes)
+        return map(dict(zip(self.colours, labels)).__getitem__, self._pixels)
+
+    def pixel_labels(self, labels: Sequence[int], typecode: str = "B") -> array:
+        """:meth:`spread` into a compact ``array``."""
+        return _labels_array(self.spread(labels), typecode)
 
     def pixel_labels_from_tree(self, tree: ColourTree, labels: Sequence[int], typecode: str = "B") -> array:
         """Labels per pixel from labels per colour of ``tree``, in its Morton order.

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from array import array
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from dataclasses import dataclass, replace
+from typing import Any, Callable, List, Optional, Sequence, Union
 
+from . import engine as engines
 from .dataset import Dataset
-from .engine import fast
-from .engine.fast import Assigner
-from .engine.lloyd import lloyd
+from .engine import ENGINES as ENGINES  # the engine names, for the command line
+from .engine.lloyd import Assignment, Loop
 from .errors import PluginError, RefKMeansError, UsageError
-from .guard import names_the_metric_plugin
-from .metric import Metric
+from .metric import blame
 from .plugins import Registry, get_registry
 from .rational import Centroid, as_centroid
 from .result import Result, Step
 from .rng import make_generator
-
-#: Engine names accepted by ``kmeans(engine=...)``.
-ENGINES = ("auto", "plain", "histogram", "fast")
 
 #: The largest k (KM-LIM-3): a palette index then fits in 16 bits.
 MAX_K = 65536
@@ -56,33 +53,59 @@ def kmeans(
     (['1/2', '21/2'], [0, 0, 1, 1], 2)
     """
     dataset = pixels if isinstance(pixels, Dataset) else Dataset(_as_tuples(pixels))
-    clustering = cluster(
-        dataset,
-        k,
-        init,
-        max_iter=max_iter,
-        seed=seed,
-        metric=metric,
-        empty=empty,
-        rng=rng,
-        engine=engine,
-        trace=trace,
-        trace_labels=trace_labels,
-        progress=progress,
-        registry=registry,
+    options = Options(
+        k=k, init=init, max_iter=max_iter, seed=seed, metric=metric, empty=empty, rng=rng, engine=engine,
+        trace=trace, trace_labels=trace_labels, progress=progress, registry=registry,
     )
-    return clustering.per_pixel()
+    return cluster(dataset, options).per_pixel()
+
+
+@dataclass(frozen=True)
+class Options(Loop):
+    """Everything :func:`kmeans` takes besides the pixels, with the same defaults.
+
+    The first five (``max_iter``, ``empty``, ``trace``, ``trace_labels``,
+    ``progress``) are the loop's own (:class:`~refkmeans.engine.lloyd.Loop`).
+    """
+
+    k: Optional[int] = None
+    init: InitSpec = "random"
+    seed: int = 0
+    metric: str = "euclidean"
+    rng: str = "portable"
+    engine: str = "auto"
+    registry: Optional[Registry] = None
+
+
+def cluster(dataset: Dataset, options: Options) -> Clustering:
+    """Validate, initialize and run an engine; the labels stay per colour where they can.
+
+    ``kmeans()`` and ``quantize()`` both run through here, where the metric's
+    registry entry is at hand to name its plugin when the metric fails (KM-LIM-5).
+    """
+    registry = options.registry or get_registry()
+    metric = registry.metric(options.metric)
+    plugin = registry.metrics[options.metric].plugin
+    try:
+        centroids = initial_centroids(dataset, options.k, options.init, options.seed, options.rng, registry)
+        chosen = engines.choose(options.engine, metric)
+        result, assigner = engines.run(dataset, centroids, metric, chosen, options)
+    except Exception as exc:
+        blamed = blame(metric, plugin, exc)
+        if blamed is None:
+            raise  # not the metric's doing
+        raise blamed from None
+    return Clustering(dataset, result, chosen, assigner)
 
 
 class Clustering:
     """What an engine produced, before its labels are spread over the pixels.
 
     ``result.labels`` are per pixel for the plain engine and per distinct
-    colour (first-occurrence order) for the histogram engine; the fast
-    engine keeps them in its ``assigner``.
+    colour (in the order of ``dataset.colours``) for the others.
     """
 
-    def __init__(self, dataset: Dataset, result: Result, engine: str, assigner: Optional[Assigner] = None) -> None:
+    def __init__(self, dataset: Dataset, result: Result, engine: str, assigner: Assignment) -> None:
         self.dataset = dataset
         self.result = result
         self.engine = engine
@@ -90,76 +113,22 @@ class Clustering:
 
     def per_pixel(self) -> Result:
         """The Result with one label per pixel, as ``kmeans()`` returns it."""
-        if self.engine == "plain":
-            return self.result
         result = self.result
-        if self.assigner is not None:
-            result = result.with_labels(self.assigner.labels_in_first_order())
-        return expand_labels(result, self.dataset)
+        if self.engine == "plain":
+            return result
+        spread = self.dataset.spread
+        steps = result.steps
+        if steps and steps[0].labels is not None:
+            steps = [replace(s, labels=tuple(spread(s.labels))) for s in steps]  # type: ignore[arg-type]
+        return replace(result, labels=list(spread(result.labels)), steps=steps)
 
     def pixel_indices(self, typecode: str) -> array:
         """One label per pixel in a compact ``array`` (no list, no tuples for image datasets)."""
         if self.engine == "plain":
             return array(typecode, self.result.labels)
-        if self.assigner is not None:
+        if isinstance(self.assigner, engines.fast.Assigner):
             return self.dataset.pixel_labels_from_tree(self.assigner.tree, self.assigner.labels, typecode)
         return self.dataset.pixel_labels(self.result.labels, typecode)
-
-
-def choose_engine(engine: str, metric: Metric) -> str:
-    """The engine that ``engine`` names for ``metric``: ``auto`` is fast where the metric has a box test."""
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    if engine == "auto":
-        return "fast" if fast.supports(metric) else "histogram"
-    if engine == "fast":
-        fast.geometry_for(metric, 1)  # a clear error when the metric has no box test
-    return engine
-
-
-@names_the_metric_plugin  # kmeans() and quantize() both run through here
-def cluster(
-    dataset: Dataset,
-    k: Optional[int] = None,
-    init: InitSpec = "random",
-    *,
-    max_iter: int = 300,
-    seed: int = 0,
-    metric: str = "euclidean",
-    empty: str = "keep",
-    rng: str = "portable",
-    engine: str = "auto",
-    trace: bool = False,
-    trace_labels: bool = False,
-    progress: Optional[Callable[[Step], None]] = None,
-    registry: Optional[Registry] = None,
-) -> Clustering:
-    """Validate, initialize and run an engine; the labels stay per colour where they can."""
-    registry = registry or get_registry()
-    chosen_metric = registry.metric(metric)
-    centroids = initial_centroids(dataset, k, init, seed, rng, registry)
-    chosen = choose_engine(engine, chosen_metric)
-    loop: Dict[str, Any] = dict(
-        max_iter=max_iter, empty=empty, trace=trace, trace_labels=trace_labels, progress=progress
-    )
-    if chosen == "plain":
-        return Clustering(dataset, lloyd(dataset.pixels, centroids, chosen_metric, **loop), chosen)
-    if chosen == "fast":
-        result, assigner = fast.run(dataset.colour_tree(), centroids, chosen_metric, **loop)
-        return Clustering(dataset, result, chosen, assigner)
-    result = lloyd(dataset.colours, centroids, chosen_metric, weights=dataset.counts, **loop)
-    return Clustering(dataset, result, chosen)
-
-
-def expand_labels(result: Result, dataset: Dataset) -> Result:
-    """Turn labels per distinct colour into labels per pixel (a C-level ``map``)."""
-    label_of = dict(zip(dataset.colours, result.labels))
-    if result.steps:
-        for step in result.steps:
-            if step.labels is not None:
-                step_of = dict(zip(dataset.colours, step.labels))
-                step.labels = tuple(map(step_of.__getitem__, dataset.pixels))
-    return result.with_labels(list(map(label_of.__getitem__, dataset.pixels)))
 
 
 def initial_centroids(

@@ -18,11 +18,14 @@ float-defined perceptual metric, say) is decided by its float ``distance``.
 
 from __future__ import annotations
 
+import inspect
 import math
+import traceback
 from numbers import Rational, Real
-from typing import Optional, Sequence
+from types import TracebackType
+from typing import Optional, Sequence, Tuple
 
-from .errors import PluginError
+from .errors import PluginError, RefKMeansError
 from .rational import Number
 
 
@@ -69,6 +72,71 @@ class MetricError(PluginError):
         return MetricError(self.metric, self.detail, plugin)
 
 
+# -- The plugin boundary ----------------------------------------------------------------
+#
+# A plugin metric may return nonsense or raise (KM-LIM-5).  The engines call
+# the helpers below where a metric's output decides something, so that
+# nonsense stops the run with an error naming the metric instead of silently
+# mislabelling; the built-in metrics pass the same cheap checks.
+
+_INF = math.inf
+
+
+def nearest(metric: Metric, point: Sequence[object], distances: Sequence[float]) -> Tuple[float, bool]:
+    """The smallest of a row of float distances, and whether it is too close to call.
+
+    Each float d is within e = ``error_bound(d)`` of the true distance, so
+    the float winner d1 is certain when the runner-up's lowest possible true
+    distance exceeds the winner's highest: d2 - e2 > d1 + e1.  Bounds are
+    increasing and d - e(d) is non-decreasing, so checking the runner-up d2
+    is enough.  Without a bound it is always too close (``key`` decides);
+    a float-defined metric (``exact = False``) never is.
+
+    Refuses a row holding anything but finite numbers >= 0, at C speed: a
+    negative value sorts first, and one sum is NaN or infinite if any value
+    is.  The sort is needed for the runner-up anyway, so the check costs one
+    sum; a bound is checked by one comparison.
+    """
+    try:
+        ordered = sorted(distances)
+        sane = 0 <= ordered[0] and sum(distances) < _INF
+    except TypeError:  # not numbers at all
+        sane = False
+    if not sane:
+        check_row(metric, point, distances)  # raises, unless finite values summed past the float range
+        ordered = sorted(distances)
+    d1 = ordered[0]
+    if len(ordered) == 1 or not metric.exact:
+        return d1, False
+    d2 = ordered[1]
+    e1 = metric.error_bound(d1, len(point))
+    e2 = None if e1 is None else metric.error_bound(d2, len(point))
+    if e1 is None or e2 is None:
+        return d1, True
+    try:
+        sane = e1 >= 0 and e2 >= 0
+    except TypeError:
+        sane = False
+    if not sane:  # NaN, negative or not a number: one of these raises
+        checked_bound(metric, d1, len(point))
+        checked_bound(metric, d2, len(point))
+    return d1, d2 - e2 <= d1 + e1
+
+
+def checked_bound(metric: Metric, d: float, channels: int) -> Optional[float]:
+    """``metric.error_bound(d, channels)``, refusing a NaN, negative or non-number bound.
+
+    Such a bound would make floats decide near-ties they cannot decide.
+    """
+    bound = metric.error_bound(d, channels)
+    try:
+        if bound is None or bound >= 0:
+            return bound
+    except TypeError:
+        pass
+    raise bad_bound(metric, bound, d)
+
+
 def is_distance(value: object) -> bool:
     """True for what a metric may return: a real number, finite and at least 0.
 
@@ -96,15 +164,6 @@ def bad_bound(metric: Metric, value: object, d: object) -> MetricError:
     return MetricError(metric.name, f"returned {value!r} as the error bound of distance {d!r}; it must be a number >= 0 or None")
 
 
-def is_bound(value: object) -> bool:
-    """True for what ``error_bound`` may return besides None: a real number >= 0 (infinity allowed).
-
-    >>> [is_bound(v) for v in (0.0, float("inf"), float("nan"), -1.0, "1")]
-    [True, True, False, False, False]
-    """
-    return not isinstance(value, bool) and isinstance(value, Real) and value >= 0  # type: ignore[operator]
-
-
 def check_row(metric: Metric, point: Sequence[object], distances: Sequence[object]) -> None:
     """Raise a MetricError for the first distance that is not a finite number >= 0."""
     for j, value in enumerate(distances):
@@ -118,3 +177,38 @@ def checked_key(metric: Metric, point: Sequence[Number], centroid: Sequence[Numb
     if not is_distance(value):
         raise bad_output(metric, "exact key", value, point, index)
     return value
+
+
+def blame(metric: Metric, plugin: str, exc: BaseException) -> Optional[MetricError]:
+    """The error naming ``metric`` and its ``plugin`` for an exception that stopped a run, or None.
+
+    Engines call a metric millions of times and cannot wrap each call, so
+    :func:`refkmeans.kmeans.cluster` asks this once, about the exception that
+    stopped the run: a MetricError from the checks above gets the plugin's
+    name, and any other exception raised in the metric's own code becomes a
+    MetricError.  Anything else is not the metric's doing (None).
+    """
+    if isinstance(exc, MetricError):
+        return exc if exc.plugin else exc.from_plugin(plugin)
+    if isinstance(exc, RefKMeansError) or not _raised_by(metric, exc.__traceback__):
+        return None
+    last = traceback.extract_tb(exc.__traceback__)[-1]
+    return MetricError(metric.name, f"raised {type(exc).__name__}: {exc} (at {last.filename}:{last.lineno})", plugin)
+
+
+def _raised_by(metric: Metric, tb: Optional[TracebackType]) -> bool:
+    """True when a frame of the traceback runs code of the metric's class or module."""
+    module = type(metric).__module__
+    namespaces = [vars(cls) for cls in type(metric).__mro__] + [getattr(metric, "__dict__", {})]
+    codes = set()
+    for namespace in namespaces:
+        for value in namespace.values():
+            code = getattr(inspect.unwrap(value), "__code__", None) if callable(value) else None
+            if code is not None:
+                codes.add(code)
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code in codes or frame.f_globals.get("__name__") == module:
+            return True
+        tb = tb.tb_next
+    return False

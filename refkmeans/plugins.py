@@ -318,8 +318,3 @@ def get_registry(load_entrypoints: bool = True) -> Registry:
 def reset_registry() -> None:
     """Forget the shared registries, so the next use reloads plugins (for tests)."""
     _DEFAULT.clear()
-
-
-def names(table: Dict[str, Entry]) -> Sequence[str]:
-    """Sorted names in a registry table."""
-    return sorted(table)

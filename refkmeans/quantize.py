@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from array import array
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple
 
 from .dataset import Dataset
 from .image import Image
-from .kmeans import cluster
+from .kmeans import Options, cluster
 from .result import Result
 
 #: The initializer ``quantize()`` uses when none is given (KM-INIT-5): the best
@@ -101,31 +102,20 @@ def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     if phase is not None:
         phase(f"clustering {dataset.colour_count} colours")
     given_k = None if not isinstance(options["init"], str) else k
-    clustering = cluster(dataset, given_k, **options)
+    clustering = cluster(dataset, Options(k=given_k, **options))
     result = clustering.result
     palette = result.palette(image.maxval)
     if phase is not None:
         phase("repainting")
     indices = clustering.pixel_indices(index_typecode(len(palette)))
     out = Image.from_palette(image.width, image.height, palette, indices, image.maxval, image.tupltype)
-    error = None
-    if clustering.assigner is not None:
-        # Exact, from the clusters' sums: sum over pixels of |pixel - palette[label]|^2.
-        error = int(clustering.assigner.sums.error(palette))
+    # Exact, from the clusters' sums: sum over pixels of |pixel - palette[label]|^2.
+    error = int(clustering.assigner.sums.inertia(palette))
     steps = result.steps
     if options.get("trace_labels") and clustering.engine != "plain":
         steps = clustering.per_pixel().steps  # step labels per pixel, as kmeans() gives them
     # The Result keeps the compact indices as its labels: no list of ints per pixel.
-    result = Result(
-        result.centroids,
-        indices,  # type: ignore[arg-type]
-        result.iterations,
-        result.converged,
-        result.inertia_exact,
-        result.counts,
-        steps,
-        result.metric,
-    )
+    result = replace(result, labels=indices, steps=steps)
     return Quantized(out, palette, indices, result, image, error)
 
 

@@ -70,14 +70,6 @@ def mean(total: Sequence[int], count: int) -> Centroid:
     return tuple(Fraction(s, count) for s in total)
 
 
-def squared_distance(pixel: Sequence[Number], centroid: Sequence[Number]) -> Fraction:
-    """Exact squared Euclidean distance."""
-    total = Fraction(0)
-    for a, b in zip(pixel, centroid):
-        total += (Fraction(a) - Fraction(b)) ** 2
-    return total
-
-
 def round_half_up(value: Fraction) -> int:
     """Nearest integer, halves rounded up: floor(value + 1/2).
 
@@ -103,5 +95,23 @@ def to_hex(value: Fraction) -> str:
 
 
 def to_text(value: Fraction) -> str:
-    """A rational as text, '3/2' or '7'."""
+    """A rational as text, '3/2' or '7': how traces, vectors and verdicts write exact numbers."""
     return str(value)
+
+
+def from_text(text: Union[str, int]) -> Fraction:
+    """The rational that ``to_text`` wrote (an int is taken as it is); a ValueError otherwise.
+
+    Decimal text is read exactly, as :class:`fractions.Fraction` reads it.
+
+    >>> from_text("3/2"), from_text("7"), from_text("0.25")
+    (Fraction(3, 2), Fraction(7, 1), Fraction(1, 4))
+    >>> from_text("1/0")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1/0' has a zero denominator
+    """
+    try:
+        return Fraction(text)
+    except ZeroDivisionError:
+        raise ValueError(f"{text!r} has a zero denominator") from None

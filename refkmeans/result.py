@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .rational import Centroid, palette_colour
 
 
+@dataclass(frozen=True, repr=False)
 class Step:
     """One iteration: the centroids it started from and what assignment did with them.
 
@@ -16,27 +18,14 @@ class Step:
     label differs from the previous step (None at the first step).
     """
 
-    __slots__ = ("iteration", "centroids", "counts", "inertia", "changed", "empty", "relocated", "labels")
-
-    def __init__(
-        self,
-        iteration: int,
-        centroids: Tuple[Centroid, ...],
-        counts: Tuple[int, ...],
-        inertia: Fraction,
-        changed: Optional[int],
-        empty: Tuple[int, ...],
-        relocated: Dict[int, Centroid],
-        labels: Optional[Tuple[int, ...]] = None,
-    ) -> None:
-        self.iteration = iteration
-        self.centroids = centroids
-        self.counts = counts
-        self.inertia = inertia
-        self.changed = changed
-        self.empty = empty
-        self.relocated = relocated
-        self.labels = labels
+    iteration: int
+    centroids: Tuple[Centroid, ...]
+    counts: Tuple[int, ...]
+    inertia: Fraction
+    changed: Optional[int]
+    empty: Tuple[int, ...]
+    relocated: Dict[int, Centroid]
+    labels: Optional[Tuple[int, ...]] = None
 
     def __repr__(self) -> str:
         return (
@@ -45,32 +34,24 @@ class Step:
         )
 
 
+@dataclass(frozen=True, repr=False)
 class Result:
     """The outcome of :func:`refkmeans.kmeans`.
 
     ``centroids`` are tuples of Fractions; ``labels`` has one int per input
-    pixel; ``inertia`` is the correctly rounded float of ``inertia_exact``.
+    pixel (a list; :func:`~refkmeans.quantize` keeps a compact ``array``);
+    ``inertia`` is the correctly rounded float of ``inertia_exact``.
+    Two Results are equal when every field is, the steps included.
     """
 
-    def __init__(
-        self,
-        centroids: Tuple[Centroid, ...],
-        labels: List[int],
-        iterations: int,
-        converged: bool,
-        inertia_exact: Fraction,
-        counts: Tuple[int, ...],
-        steps: Optional[List[Step]] = None,
-        metric: str = "euclidean",
-    ) -> None:
-        self.centroids = centroids
-        self.labels = labels
-        self.iterations = iterations
-        self.converged = converged
-        self.inertia_exact = inertia_exact
-        self.counts = counts
-        self.steps = steps
-        self.metric = metric
+    centroids: Tuple[Centroid, ...]
+    labels: Sequence[int]
+    iterations: int
+    converged: bool
+    inertia_exact: Fraction
+    counts: Tuple[int, ...]
+    steps: Optional[List[Step]] = None
+    metric: str = "euclidean"
 
     @property
     def inertia(self) -> float:
@@ -101,14 +82,5 @@ class Result:
         return result_html(self)
 
     def with_labels(self, labels: Sequence[int]) -> Result:
-        """A copy whose labels are replaced (used to expand colour labels to pixels)."""
-        return Result(
-            self.centroids,
-            list(labels),
-            self.iterations,
-            self.converged,
-            self.inertia_exact,
-            self.counts,
-            self.steps,
-            self.metric,
-        )
+        """A copy whose labels are replaced (a new list: the copy shares no labels with this one)."""
+        return replace(self, labels=list(labels))

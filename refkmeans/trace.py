@@ -1,6 +1,6 @@
 """The trace: every k-means iteration as one JSON object per line (JSON Lines).
 
-The format is specified in SPEC.md, section 11 (rules ``KM-TRACE-*``).  In
+The format is specified in SPEC.md by rules ``KM-TRACE-*``.  In
 short, a trace written by refkmeans is::
 
     {"type": "run", "format": "refkmeans-trace", "version": 1, "k": 16, ...}
@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 from .errors import EmptyClusterError, ImageError, UsageError
 from .files import check_writable, write_bytes
+from .rational import from_text, to_text
 from .result import Result, Step
 
 FORMAT = "refkmeans-trace"
@@ -48,13 +49,8 @@ class TraceError(ImageError):
 # -- writing ------------------------------------------------------------------
 
 
-def exact(value: Fraction) -> str:
-    """An exact rational as trace text: ``"3/2"`` or ``"7"``."""
-    return str(value)
-
-
 def _centroids(centroids: Sequence[Sequence[Fraction]]) -> Tuple[list, list]:
-    return [[exact(v) for v in c] for c in centroids], [[float(v) for v in c] for c in centroids]
+    return [[to_text(v) for v in c] for c in centroids], [[float(v) for v in c] for c in centroids]
 
 
 def run_record(result: Optional[Result] = None, **info: Any) -> Record:
@@ -83,7 +79,7 @@ def step_record(step: Step, after: Optional[Sequence[Sequence[Fraction]]] = None
         "type": "step",
         "iteration": step.iteration,
         "inertia": float(step.inertia),
-        "inertia_exact": exact(step.inertia),
+        "inertia_exact": to_text(step.inertia),
         "changed": step.changed,
         "counts": list(step.counts),
         "empty": list(step.empty),
@@ -107,7 +103,7 @@ def end_record(result: Result, maxval: Optional[int] = None) -> Record:
         "iterations": result.iterations,
         "converged": result.converged,
         "inertia": result.inertia,
-        "inertia_exact": exact(result.inertia_exact),
+        "inertia_exact": to_text(result.inertia_exact),
         "counts": list(result.counts),
         "centroids": exact_centroids,
         "centroids_float": float_centroids,
@@ -420,8 +416,8 @@ def _rational(value: Any, key: str, line: int) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TraceError(f"trace line {line}: {key!r} must hold exact rationals as text like \"3/2\", got {value!r}")
     try:
-        return Fraction(value)
-    except (ValueError, ZeroDivisionError):
+        return from_text(value)
+    except ValueError:
         raise TraceError(f"trace line {line}: {key!r} holds {value!r}, not a rational") from None
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 from array import array
+from dataclasses import FrozenInstanceError, fields, replace
 from fractions import Fraction
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 import refkmeans
 from refkmeans import Dataset, Image, ImageError, UsageError, kmeans, quantize
 from refkmeans.cli.progress import Progress
+from refkmeans.kmeans import Options
 from refkmeans.rational import as_centroid, as_fraction, palette_colour, round_half_up, to_hex, to_text
 from refkmeans.result import Step
 
@@ -25,7 +28,7 @@ def test_image_keeps_samples_in_the_smallest_array_type():
     [
         ((1, 1, 3, 0, [0, 0, 0]), "maxval must be 1..65535"),
         ((1, 1, 3, 65536, [0, 0, 0]), "maxval must be 1..65535"),
-        ((1, 1, 0, 255, []), "channels must be 1..8"),
+        ((1, 1, 0, 255, []), "channels must be 1..8, got 0"),
         ((-1, 1, 3, 255, []), "must not be negative"),
         ((1, 1, 3, 255, [0, 0, -1]), "outside 0..255"),
         ((2, 1, 3, 255, [0, 0, 0]), "needs 6 samples, got 3"),
@@ -134,10 +137,35 @@ def test_result_reports_floats_palette_and_repr():
 
 def test_trace_records_every_step_with_pixel_labels():
     r = kmeans([(0,), (0,), (10,)], init=[(0,), (1,)], trace=True, trace_labels=True)
-    assert [s.labels for s in r.steps] == [(0, 0, 1), (0, 0, 1)]
-    assert [s.changed for s in r.steps] == [None, 0]
-    assert r.steps[0].inertia == 81  # (10 - 1)^2
+    f = Fraction
+    assert r.steps == [
+        # iteration, centroids, counts, inertia ((10 - 1)^2), changed, empty, relocated, labels
+        Step(0, ((f(0),), (f(1),)), (2, 1), f(81), None, (), {}, (0, 0, 1)),
+        Step(1, ((f(0),), (f(10),)), (2, 1), f(0), 0, (), {}, (0, 0, 1)),
+    ]
     assert "Step(0, inertia=81" in repr(r.steps[0])
+
+
+def test_results_compare_by_value_and_are_not_changed_by_their_copies():
+    run = dict(init=[(0,), (10,)], trace=True, trace_labels=True)
+    r = kmeans([(0,), (1,), (10,)], **run)
+    assert r == kmeans([(0,), (1,), (10,)], **run)
+    assert r != kmeans([(0,), (2,), (10,)], **run)
+    assert r != replace(r, steps=r.steps[:1])
+    labels = [1, 1, 0]
+    other = r.with_labels(labels)
+    labels[0] = 0  # the copy took its own list
+    assert other.labels == [1, 1, 0] and r.labels == [0, 0, 1]
+    assert other == replace(r, labels=[1, 1, 0])
+    with pytest.raises(FrozenInstanceError):
+        r.iterations = 5  # type: ignore[misc]
+
+
+def test_kmeans_takes_exactly_the_options_that_cluster_takes():
+    """One definition of the options: ``kmeans()``'s parameters are :class:`Options`' fields, defaults included."""
+    parameters = inspect.signature(kmeans).parameters
+    given = {name: p.default for name, p in parameters.items() if name != "pixels"}
+    assert given == {f.name: f.default for f in fields(Options)}
 
 
 def test_quantize_repaints_with_the_rounded_palette_and_reports_psnr():

@@ -24,14 +24,16 @@ import refkmeans
 from refkmeans import Dataset, EmptyClusterError, Image, UsageError, kmeans, quantize
 from refkmeans.cli.main import main as cli_main
 from refkmeans.cli.progress import Progress
+from refkmeans.engine import choose as choose_engine
+from refkmeans.engine import fast as fast_engine
 from refkmeans.engine import kdtree
-from refkmeans.engine.fast import lloyd_fast, supports
+from refkmeans.engine.fast import supports
 from refkmeans.engine.kdtree import ColourTree
 from refkmeans.engine.lloyd import lloyd
 from refkmeans.engine.morton import MortonCoder
 from refkmeans.hookspecs import hookimpl
 from refkmeans.image import expand_palette
-from refkmeans.kmeans import choose_engine, cluster
+from refkmeans.kmeans import Options, cluster
 from refkmeans.metric import Metric
 from refkmeans.plugins import Registry, get_registry
 from refkmeans.quantize import psnr
@@ -43,15 +45,11 @@ FAST_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[
 
 
 def outcome(pixels, **options):
-    """Everything a Result says (or the error raised), as comparable values."""
+    """The whole Result, every step included (or the error raised)."""
     try:
-        r = kmeans(pixels, trace=True, trace_labels=True, **options)
+        return kmeans(pixels, trace=True, trace_labels=True, **options)
     except (EmptyClusterError, UsageError) as exc:
         return (type(exc).__name__, str(exc))
-    steps = [
-        (s.iteration, s.centroids, s.counts, s.inertia, s.changed, s.empty, s.relocated, s.labels) for s in r.steps
-    ]
-    return (r.centroids, list(r.labels), r.iterations, r.converged, r.inertia_exact, r.counts, r.metric, steps)
 
 
 def assert_same_as_plain(pixels, **options):
@@ -183,12 +181,9 @@ def test_a_long_run_reuses_settled_nodes_and_still_matches_plain():
     pixels = image.pixels()
     expected = outcome(pixels, engine="plain", k=8, seed=3)
     dataset = Dataset(pixels)
-    clustering = cluster(dataset, 8, seed=3, engine="fast", trace=True, trace_labels=True)
+    clustering = cluster(dataset, Options(k=8, seed=3, engine="fast", trace=True, trace_labels=True))
     assert clustering.assigner.refilters > 0 and clustering.assigner.full_walks >= 1
-    r = clustering.per_pixel()
-    got = (r.centroids, list(r.labels), r.iterations, r.converged, r.inertia_exact, r.counts, r.metric)
-    assert got == expected[:7]
-    assert [s.labels for s in r.steps] == [s[7] for s in expected[7]]
+    assert clustering.per_pixel() == expected
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -200,12 +195,7 @@ def test_larger_colour_sets_match_the_histogram_engine_for_every_metric(metric):
     options = dict(k=12, seed=1, metric=metric, max_iter=60, empty="farthest")
     fast = kmeans(pixels, engine="fast", **options)
     slow = kmeans(pixels, engine="histogram", **options)
-    assert (fast.centroids, fast.labels, fast.iterations, fast.inertia_exact) == (
-        slow.centroids,
-        slow.labels,
-        slow.iterations,
-        slow.inertia_exact,
-    )
+    assert fast == slow
 
 
 # -- quantize and the compact path ----------------------------------------------
@@ -348,34 +338,35 @@ def _check_nodes(tree, colours, weights):
     assert [tree.colour(p) for p in tree.first_occurrence_order()] == colours
 
 
-def test_lloyd_fast_is_a_drop_in_for_lloyd_with_weights():
+def test_the_fast_engine_runs_lloyds_loop_over_weighted_colours():
     registry = get_registry(False)
     metric = registry.metric("euclidean")
-    points = [(0, 0), (1, 1), (9, 9), (10, 10)]
+    colours = [(0, 0), (1, 1), (9, 9), (10, 10)]
     start = [(Fraction(0), Fraction(0)), (Fraction(10), Fraction(10))]
-    r = lloyd_fast(points, start, metric, weights=[3, 1, 1, 3])
+    r, _ = fast_engine.run(ColourTree.from_colours(colours, [3, 1, 1, 3]), start, metric)
     assert r.labels == [0, 0, 1, 1]
     assert r.centroids == ((Fraction(1, 4), Fraction(1, 4)), (Fraction(39, 4), Fraction(39, 4)))
     assert r.counts == (4, 4)
+    assert r == lloyd(colours, start, metric, weights=[3, 1, 1, 3])
 
 
-def test_lloyd_fast_takes_repeated_points_and_labels_each_one():
+def test_the_fast_engine_labels_each_repeated_point_like_lloyd():
     registry = get_registry(False)
     metric = registry.metric("manhattan")
     points = [(0, 0), (9, 9), (0, 0), (1, 0), (9, 9), (8, 9)]
     start = [(Fraction(0), Fraction(0)), (Fraction(9), Fraction(9))]
-    fast = lloyd_fast(points, start, metric, trace=True, trace_labels=True, empty="farthest")
-    plain = lloyd(points, start, metric, trace=True, trace_labels=True, empty="farthest")
-    assert (fast.labels, fast.centroids, fast.iterations) == (plain.labels, plain.centroids, plain.iterations)
-    assert [s.labels for s in fast.steps] == [s.labels for s in plain.steps]
+    options = dict(trace=True, trace_labels=True, empty="farthest")
+    plain = lloyd(points, start, metric, **options)
+    assert kmeans(points, init=start, metric="manhattan", engine="fast", **options) == plain
 
 
-def test_lloyd_fast_validates_its_options_like_lloyd():
+def test_the_fast_engine_validates_its_options_like_lloyd():
     metric = get_registry(False).metric("euclidean")
+    tree = ColourTree.from_colours([(0,)], [1])
     with pytest.raises(UsageError, match="empty-cluster policy"):
-        lloyd_fast([(0,)], [(Fraction(0),)], metric, empty="nope")
+        fast_engine.run(tree, [(Fraction(0),)], metric, empty="nope")
     with pytest.raises(UsageError, match="max_iter"):
-        lloyd_fast([(0,)], [(Fraction(0),)], metric, max_iter=-1)
+        fast_engine.run(tree, [(Fraction(0),)], metric, max_iter=-1)
 
 
 # -- engine choice ------------------------------------------------------------------

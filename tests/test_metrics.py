@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refkmeans.engine.lloyd import assign, exact_nearest
+from refkmeans.metric import Metric, nearest
 from refkmeans.plugins import get_registry
 
 REGISTRY = get_registry(load_entrypoints=False)
@@ -73,6 +74,33 @@ def test_a_near_tie_beyond_float_resolution_is_settled_exactly():
     high = (Fraction(40001),)
     assert exact_nearest(pixel, [low, high], metric) == 1
     assert assign([pixel], [low, high], metric) == [1]
+
+
+class Bounded(Metric):
+    """A metric whose float error bound is a fixed ``e`` (None: no bound)."""
+
+    name = "bounded"
+
+    def __init__(self, e, exact=True) -> None:
+        self.e, self.exact = e, exact
+
+    def error_bound(self, d, channels):
+        return self.e
+
+
+@pytest.mark.parametrize(
+    "metric, distances, expected",
+    [
+        (Bounded(0.5), [3.0, 1.0, 9.0], (1.0, False)),  # 3 - 0.5 > 1 + 0.5: floats decide
+        (Bounded(1.0), [3.0, 1.0, 9.0], (1.0, True)),  # 3 - 1 <= 1 + 1: too close to call
+        (Bounded(0.0), [2.0, 2.0], (2.0, True)),  # an exact float tie is always too close
+        (Bounded(None), [3.0, 1.0], (1.0, True)),  # no bound: the exact key decides every time
+        (Bounded(1.0, exact=False), [2.0, 2.0], (2.0, False)),  # a float-defined metric: floats decide
+        (Bounded(1.0), [5.0], (5.0, False)),  # one centroid has no rival
+    ],
+)
+def test_nearest_gives_the_float_winner_and_whether_it_is_too_close_to_call(metric, distances, expected):
+    assert nearest(metric, (0,), distances) == expected
 
 
 @pytest.mark.parametrize("name", METRICS)

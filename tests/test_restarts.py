@@ -1,8 +1,9 @@
 """Tests for the ``restarts`` initializer (KM-INIT-5) and quantize's defaults and profiles.
 
 Expected values come from independent computations: Fraction means for the
-coarse histogram, and the plain per-point engine (not the fast engine the
-initializer uses) for the best restart.
+coarse histogram, the plain per-point engine (not the fast engine the
+initializer uses) for the best restart, and tests/oracle.py's KM-INIT-3 for
+the k-means++ draws.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import random
 from fractions import Fraction
 
 import pytest
+from oracle import SplitMix64, init_kmeanspp
 
 from refkmeans import PROFILES, Dataset, Image, UsageError, kmeans, quantize
 from refkmeans.builtin import restarts
-from refkmeans.builtin.initializers import kmeans_plus_plus
+from refkmeans.builtin.initializers import greedy_kmeans_plus_plus, kmeans_plus_plus
 from refkmeans.cli import main as cli_main
 from refkmeans.engine.lloyd import lloyd
 from refkmeans.plugins import get_registry
@@ -148,9 +150,18 @@ def test_cli_default_is_restarts_and_reports_psnr_and_inertia_per_pixel(tmp_path
 
 
 @pytest.mark.parametrize("k", [1, 3, 8, 40])
-def test_column_kmeans_plus_plus_makes_the_draws_and_choices_of_km_init_3(k: int) -> None:
+def test_kmeans_plus_plus_makes_the_draws_and_choices_of_km_init_3(k: int) -> None:
     colours = _random_colours(150, k, top=2 if k > 27 else 12)  # 27 colours at most: k = 40 hits the zero-potential fallback
-    dataset = Dataset(colours)
-    points = restarts._Weighted(dataset.colours, dataset.counts)
-    got = restarts.kmeans_plus_plus_columns(points, k, make_generator("portable", k))
-    assert got == kmeans_plus_plus(dataset, k, make_generator("portable", k))
+    got = kmeans_plus_plus(Dataset(colours), k, make_generator("portable", k))
+    assert got == init_kmeanspp(colours, k, SplitMix64(k))
+
+
+@pytest.mark.parametrize("k", [2, 5, 16])
+def test_restarts_draw_km_init_3_on_the_weighted_coarse_cells(k: int) -> None:
+    dataset = Dataset(_random_colours(restarts.COARSE_MIN + 300, k))
+    points = restarts.restart_points(dataset, k)
+    assert len(points.colours) < dataset.colour_count  # really the coarse cells
+    # The oracle reads pixels: each cell becomes `count` pixels of its colour.
+    pixels = [c for c, n in zip(points.colours, points.counts) for _ in range(n)]
+    got = greedy_kmeans_plus_plus(points.colours, points.counts, k, make_generator("portable", 99))
+    assert got == init_kmeanspp(pixels, k, SplitMix64(99))

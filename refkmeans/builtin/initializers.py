@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add, mul, sub
 from typing import List, Sequence
 
 from ..dataset import Dataset
 from ..errors import UsageError
 from ..hookspecs import hookimpl
 from ..image import Pixel
+from ..rng import Generator
 
 
 def random_pixels(dataset: Dataset, k: int, rng) -> List[Pixel]:  # type: ignore[no-untyped-def]
@@ -35,52 +37,62 @@ def first_pixels(dataset: Dataset, k: int, rng) -> List[Pixel]:  # type: ignore[
 
 
 def kmeans_plus_plus(dataset: Dataset, k: int, rng) -> List[Pixel]:  # type: ignore[no-untyped-def]
-    """Greedy k-means++ (Arthur and Vassilvitskii 2007, as scikit-learn runs it), exactly.
-
-    The first centre is a pixel drawn uniformly.  Each later centre: draw
-    2 + floor(ln k) candidate pixels, each with probability proportional to
-    its squared distance D^2 to the nearest centre so far, and keep the one
-    that leaves the smallest total D^2 (the first such on a tie).  Every D^2
-    is an integer (centres are pixels), so the draws are exact integer draws
-    ``rng.below(total)`` over the histogram in first-occurrence order.  When
-    every D^2 is 0 (k exceeds the colours), the draw falls back to the
-    uniform pixel draw of the first centre.
-    """
+    """Greedy k-means++ (Arthur and Vassilvitskii 2007, as scikit-learn runs it), exactly (KM-INIT-3)."""
     _check_k_pixels(dataset, k)
-    colours, counts = dataset.colours, dataset.counts
+    return greedy_kmeans_plus_plus(dataset.colours, dataset.counts, k, rng)
+
+
+def greedy_kmeans_plus_plus(colours: Sequence[Pixel], counts: Sequence[int], k: int, rng: Generator) -> List[Pixel]:
+    """KM-INIT-3 on weighted points: ``colours[i]`` stands for ``counts[i]`` pixels.
+
+    The first centre is a point drawn with probability proportional to its
+    weight.  Each later centre: draw 2 + floor(ln k) candidate points, each
+    with probability proportional to its weight times its squared distance D^2
+    to the nearest centre so far, and keep the one that leaves the smallest
+    total weighted D^2 (the first such on a tie).  Every D^2 is an integer
+    (centres are points), so the draws are exact integer draws
+    ``rng.below(total)``.  When every D^2 is 0 (k exceeds the colours), the
+    draw falls back to the weighted draw of the first centre.
+
+    Squared distances are computed a channel at a time with ``map`` over
+    integer columns: several times faster than a loop per point, which matters
+    to ``restarts`` (it calls this on every restart).
+    """
+    columns = [list(c) for c in zip(*colours)]
     count_cumulative = list(accumulate(counts))
     trials = 2 + int(math.log(k))
 
-    def uniform_pixel() -> int:
+    def weighted_point() -> int:
         return bisect_right(count_cumulative, rng.below(count_cumulative[-1]))
 
-    first = colours[uniform_pixel()]
+    def squared_to(centre: Sequence[int]) -> List[int]:
+        total: List[int] = []
+        for column, c in zip(columns, centre):
+            d = list(map(sub, column, repeat(c)))
+            total = list(map(add, total, map(mul, d, d))) if total else list(map(mul, d, d))
+        return total
+
+    first = colours[weighted_point()]
     centres = [first]
-    nearest = [_sq(c, first) for c in colours]
+    nearest = squared_to(first)
     while len(centres) < k:
-        weighted = list(accumulate(w * d for w, d in zip(counts, nearest)))
+        weighted = list(accumulate(map(mul, counts, nearest)))
         potential = weighted[-1]
         if potential == 0:
-            choice = colours[uniform_pixel()]
-            centres.append(choice)
+            centres.append(colours[weighted_point()])
             continue
         best_index = -1
         best_potential = 0
         best_nearest: List[int] = []
         for _ in range(trials):
             index = bisect_right(weighted, rng.below(potential))
-            candidate = colours[index]
-            trial = [min(d, _sq(c, candidate)) for c, d in zip(colours, nearest)]
-            trial_potential = sum(w * d for w, d in zip(counts, trial))
+            trial = list(map(min, nearest, squared_to(colours[index])))
+            trial_potential = sum(map(mul, counts, trial))
             if best_index < 0 or trial_potential < best_potential:
                 best_index, best_potential, best_nearest = index, trial_potential, trial
         centres.append(colours[best_index])
         nearest = best_nearest
     return centres
-
-
-def _sq(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum((x - y) * (x - y) for x, y in zip(a, b))
 
 
 def _check_k_pixels(dataset: Dataset, k: int) -> None:

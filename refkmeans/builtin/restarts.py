@@ -28,11 +28,7 @@ initializer.
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_right
 from fractions import Fraction
-from itertools import accumulate, repeat
-from operator import add, mul, sub
 from typing import Dict, List, Sequence, Tuple
 
 from ..dataset import Dataset
@@ -40,6 +36,7 @@ from ..engine.kdtree import ColourTree
 from ..errors import UsageError
 from ..hookspecs import hookimpl
 from ..rational import Centroid, as_centroid
+from .initializers import greedy_kmeans_plus_plus
 from .metrics import Euclidean
 
 #: How many greedy k-means++ starts are tried.
@@ -53,7 +50,7 @@ COARSE_MAX_ITER = 100
 
 
 class _Weighted:
-    """Points with weights: what :func:`kmeans_plus_plus` reads from a Dataset."""
+    """Points with weights, as a Dataset holds its histogram."""
 
     def __init__(self, colours: List[Tuple[int, ...]], counts: List[int]) -> None:
         self.colours = colours
@@ -89,51 +86,6 @@ def coarse_histogram(colours: Sequence[Tuple[int, ...]], counts: Sequence[int], 
     return _Weighted(means, weights)
 
 
-def kmeans_plus_plus_columns(points: _Weighted, k: int, rng) -> List[Tuple[int, ...]]:  # type: ignore[no-untyped-def]
-    """KM-INIT-3 exactly (the same draws and choices as ``kmeans_plus_plus``), channel by channel.
-
-    Squared distances are computed a channel at a time with C-level ``map``
-    over integer columns, which is several times faster than a loop per point.
-    """
-    colours, counts = points.colours, points.counts
-    columns = [list(c) for c in zip(*colours)]
-    count_cumulative = list(accumulate(counts))
-    trials = 2 + int(math.log(k))
-
-    def uniform_pixel() -> int:
-        return bisect_right(count_cumulative, rng.below(count_cumulative[-1]))
-
-    def squared_to(centre: Tuple[int, ...]) -> List[int]:
-        total = None
-        for column, c in zip(columns, centre):
-            d = list(map(sub, column, repeat(c)))
-            total = list(map(mul, d, d)) if total is None else list(map(add, total, map(mul, d, d)))
-        assert total is not None
-        return total
-
-    first = colours[uniform_pixel()]
-    centres = [first]
-    nearest = squared_to(first)
-    while len(centres) < k:
-        weighted = list(accumulate(map(mul, counts, nearest)))
-        potential = weighted[-1]
-        if potential == 0:
-            centres.append(colours[uniform_pixel()])
-            continue
-        best_index = -1
-        best_potential = 0
-        best_nearest: List[int] = []
-        for _ in range(trials):
-            index = bisect_right(weighted, rng.below(potential))
-            trial = list(map(min, nearest, squared_to(colours[index])))
-            trial_potential = sum(map(mul, counts, trial))
-            if best_index < 0 or trial_potential < best_potential:
-                best_index, best_potential, best_nearest = index, trial_potential, trial
-        centres.append(colours[best_index])
-        nearest = best_nearest
-    return centres
-
-
 def restart_points(dataset: Dataset, k: int) -> _Weighted:
     """The points the restarts run on: the coarse histogram, or the exact one when that is small."""
     colours, counts = dataset.colours, dataset.counts
@@ -156,7 +108,7 @@ def best_of_restarts(dataset: Dataset, k: int, rng) -> List[Centroid]:  # type: 
     best: List[Centroid] = []
     best_inertia = Fraction(-1)
     for _ in range(RESTARTS):
-        start = [as_centroid(c, dataset.channels) for c in kmeans_plus_plus_columns(points, k, rng)]
+        start = [as_centroid(c, dataset.channels) for c in greedy_kmeans_plus_plus(points.colours, points.counts, k, rng)]
         result, _assigner = fast.run(tree, start, metric, max_iter=COARSE_MAX_ITER)
         if best_inertia < 0 or result.inertia_exact < best_inertia:
             best, best_inertia = list(result.centroids), result.inertia_exact

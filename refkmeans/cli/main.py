@@ -19,19 +19,15 @@ from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, RefKMeansError
+from ..errors import ExitCode, RefKMeansError
 from . import animate, compare, conform, demo, elbow, explain, plot, plugins_cmd, quantize_cmd, vectors
 
 COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot, conform, vectors)
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors become a RefKMeansError-style exit 2 (its default too)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one sub-command per module in COMMANDS."""
-    parser = Parser(prog="refkmeans", description="The reference k-means colour quantizer.")
+    parser = argparse.ArgumentParser(prog="refkmeans", description="The reference k-means colour quantizer.")
     parser.add_argument("--version", action="version", version=f"refkmeans {__version__}")
     parser.add_argument("--no-plugins", action="store_true", help="load no third-party plugins")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,7 +42,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         with _sigterm_unwinds():
             return int(args.run(args) or 0)
@@ -55,12 +51,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("refkmeans: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except _Terminated:
         print("refkmeans: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
+        return ExitCode.TERMINATED
     except BrokenPipeError:
-        return 0
+        return ExitCode.OK
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("REFKMEANS_DEBUG"):
             traceback.print_exc()
@@ -69,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "(set REFKMEANS_DEBUG=1 for a traceback, and please report it)",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.INTERNAL
 
 
 def one_line(message: str) -> str:

@@ -10,7 +10,7 @@
 
 The command line is ``refkmeans conform`` (and ``refkmeans vectors`` writes
 the vectors); the pytest plugin is :mod:`refkmeans.conformance.pytest_plugin`.
-The rules are SPEC.md sections 8-10; the guide is docs/conformance.md.
+The rules are SPEC.md C1, C2 and C3; the guide is docs/conformance.md.
 
 >>> from refkmeans.conformance import load_suite, run_suite, PythonCandidate, select
 >>> run = run_suite(PythonCandidate("refkmeans.conformance.own:plain"), select(load_suite(), ["ties"]))

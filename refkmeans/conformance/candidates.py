@@ -1,6 +1,6 @@
 """Candidates: the implementations under test, and how their answers are read.
 
-Two interfaces (SPEC.md section 10):
+Two interfaces (SPEC.md C3):
 
 * **Python** (KM-PY-*): ``MODULE:FUNCTION`` is called as
   ``FUNCTION(pixels, init, max_iter)`` with ``pixels`` a list of integer
@@ -39,6 +39,7 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import UsageError
+from ..rational import from_text
 from .exact import MaybeCentroid
 from .vectors import Case
 
@@ -399,8 +400,8 @@ def parse_number(value: Any, where: str) -> Optional[Fraction]:
         raise Malformed(f"{where}: {value!r} is not a number")
     if isinstance(value, str):
         try:
-            return Fraction(value)
-        except (ValueError, ZeroDivisionError):
+            return from_text(value)
+        except ValueError:
             raise Malformed(f"{where}: {value!r} is not a number or a rational 'p/q'") from None
     if isinstance(value, (int, Fraction)):
         return Fraction(value)

@@ -5,11 +5,11 @@ integers only (the built-in scene, small hand-made sets, a seeded portable
 generator), so the suite regenerates byte for byte on any machine.  The
 answers come from the reference engine (:func:`vectors.build_case`).
 
-The suite covers (issue: conformance kit): exact ties, near-ties at float64
-and float32 scale, empty clusters under each policy, 1, 3 and 4 channels,
-16-bit samples, k = 1, k above the number of colours, every built-in
-initializer with its seed, the stop rule (``max_iter`` 0, 1, 2 and
-convergence), every built-in metric, and the notebook's own setting.
+The suite covers exact ties, near-ties at float64 and float32 scale, empty
+clusters under each policy, 1, 3 and 4 channels, 16-bit samples, k = 1, k
+above the number of colours, every built-in initializer with its seed, the
+stop rule (``max_iter`` 0, 1, 2 and convergence), every built-in metric, and
+the notebook's own setting.
 """
 
 from __future__ import annotations

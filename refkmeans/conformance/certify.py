@@ -2,7 +2,7 @@
 
 Comparing whole trajectories is brittle: one tie decided the other way makes
 everything after it differ.  So the certifier checks the candidate against
-itself, in exact arithmetic (SPEC.md section 9, KM-CERT-*):
+itself, in exact arithmetic (SPEC.md C2, KM-CERT-*):
 
 * at every iteration t, its labels are an exact argmin for its own
   centroids at t (an exact tie either way is fine, a near-tie within the
@@ -26,12 +26,13 @@ from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.lloyd import accumulate, farthest_points
-from ..rational import Centroid, mean
+from ..rational import Centroid, mean, to_text
 from . import diagnosis as dx
 from .candidates import Output
+from .causes import Diagnoser
 from .diagnosis import Diagnosis
 from .exact import Judge, MaybeCentroid
-from .replay import Run, highest, one_more_step, prefer, replay
+from .replay import Run, highest, prefer, replay
 from .tolerance import Tolerance
 from .vectors import Case, builtin_registry
 
@@ -69,7 +70,7 @@ class Deviation:
             "pixel": self.pixel,
             "chosen": self.chosen,
             "lowest": self.lowest,
-            "gap": str(self.gap),
+            "gap": to_text(self.gap),
         }
 
 
@@ -155,7 +156,7 @@ class Certifier:
         self.notes: List[str] = []
         self.deviations: List[Deviation] = []
         self.iterations: Optional[int] = None
-        self.key_name = "squared distance" if case.metric in ("euclidean", "sqeuclidean") else "distance"
+        self.diagnose = Diagnoser(case, self.metric, self.tol, self.registry)
 
     # -- entry point --------------------------------------------------------------
 
@@ -275,7 +276,7 @@ class Certifier:
             else:
                 found.append(Deviation(t, i, label, near.best, gap))
         if failing or tie_breaks:
-            raise _Failed(self._diagnose_assignment(t, judge, centroids, labels, failing, tie_breaks, previous, check))
+            raise _Failed(self.diagnose.assignment(t, judge, centroids, labels, failing, tie_breaks, previous, check))
         self._note_deviations(found)
 
     def _note_deviations(self, found: List[Deviation]) -> None:
@@ -304,13 +305,13 @@ class Certifier:
                 exact = mean(sums.totals[j], n)
                 if not dx.close_to(got, exact, self.tol.centroid(n)):
                     raise _Failed(
-                        self._diagnose_mean(t, j, n, sums.totals[j], exact, got, labels, centroids, empties,
+                        self.diagnose.mean(t, j, n, sums.totals[j], exact, got, labels, centroids, empties,
                                             previous_labels)
                     )
             else:
                 expected = relocations.get(j, centroids[j])
                 if not dx.close_to(got, expected, self.tol.start):
-                    raise _Failed(self._diagnose_empty(t, j, expected, got, centroids[j], j in relocations))
+                    raise _Failed(self.diagnose.empty(t, j, expected, got, centroids[j], j in relocations))
 
     def _relocations(
         self, labels: Sequence[int], centroids: Sequence[MaybeCentroid], empties: List[int]
@@ -391,13 +392,7 @@ class Certifier:
                 if final_c[label] is None or judge.gap(p, label) > self.tol.assignment
             ]
             if wrong:
-                d = self._diagnose_assignment(None, judge, final_c, final_l, wrong, [], last, "final labels")
-                d.cause, d.rule = "stale-labels", "KM-STOP-3"
-                d.evidence = (
-                    "the final labels are those of the last trace entry, assigned before the last update; when "
-                    "max_iter stops the run, one more assignment must be made against the final centroids"
-                )
-                raise _Failed(d)
+                raise _Failed(self.diagnose.stale_final_labels(judge, final_c, final_l, wrong, last))
         self._check_assignment(None, final_c, final_l, last, check="final labels")
         self.verified.append("final labels are exact argmins of the final centroids")
 
@@ -411,7 +406,7 @@ class Certifier:
                 i = next(i for i, (a, b) in enumerate(zip(labels, ref.labels)) if a != b)
                 tie = next((x for x in ref.ties if x.pixel == i), None)
                 why = (
-                    f"the reference annotates a near-tie there (gaps {', '.join(str(g) for _, g in tie.rivals)})"
+                    f"the reference annotates a near-tie there (gaps {', '.join(to_text(g) for _, g in tie.rivals)})"
                     if tie
                     else "its centroids differ from the reference's within the tolerance"
                 )
@@ -440,13 +435,13 @@ class Certifier:
         if not same:
             run = self._explain_by_ties(centroids, labels)
             if run is None:
-                off_by = self._iteration_count(centroids)
+                off_by = self.diagnose.iteration_count(centroids)
                 if off_by is not None:
                     raise _Failed(off_by)
                 self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
                 if ref.converged:
                     self._check_fixed_point(centroids, labels)
-                raise _Failed(self._diagnose_final_difference(centroids, labels))
+                raise _Failed(self.diagnose.final_difference(centroids, labels))
         self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
         self.verified.append("final labels are exact argmins of the final centroids")
         if ref.converged:
@@ -502,79 +497,7 @@ class Certifier:
         for j in range(case.k):
             n = sums.counts[j]
             if n and not dx.close_to(centroids[j], mean(sums.totals[j], n), self.tol.centroid(n)):
-                exact = mean(sums.totals[j], n)
-                unknown_before: List[MaybeCentroid] = [None] * case.k  # a fixed point has no "before"
-                d = self._diagnose_mean(None, j, n, sums.totals[j], exact, centroids[j], labels, unknown_before, [], None)
-                if d.cause == "wrong-mean" and not d.evidence:
-                    d.cause, d.rule = "iteration-count", "KM-STOP-1"
-                    d.evidence = "the reference converged; a state that is not a fixed point stopped too early"
-                d.check = "fixed point"
-                raise _Failed(d)
-
-    def _iteration_count(self, centroids: Sequence[MaybeCentroid]) -> Optional[Diagnosis]:
-        """A diagnosis if the final centroids are the reference's after one iteration more or fewer."""
-        case = self.case
-        ref = case.final
-        assert ref is not None
-        if ref.converged:
-            return None
-        tolerance = max(self.tol.centroid(len(case.pixels)), self.tol.start)
-        neighbours = []
-        if case.steps:
-            neighbours.append((case.max_iter - 1, case.steps[-1].centroids))
-        extra = one_more_step(case, self.metric)
-        if extra is not None:
-            neighbours.append((case.max_iter + 1, extra))
-        for count, state in neighbours:
-            if all(dx.close_to(c, s, tolerance) for c, s in zip(centroids, state)):
-                return Diagnosis(
-                    "reference",
-                    "KM-STOP-2",
-                    "iteration-count",
-                    f"the final centroids are the reference's after {count} iteration(s); max_iter is {case.max_iter}",
-                    details=[f"reference after {count} iteration(s): {', '.join(dx.vec(c) for c in state[:4])}"
-                             + (", ..." if len(state) > 4 else "")],
-                    evidence=f"they match the reference's state after {count} iterations within the tolerance",
-                )
-        return None
-
-    def _diagnose_final_difference(self, centroids: Sequence[MaybeCentroid], labels: Sequence[int]) -> Diagnosis:
-        """The candidate's (self-consistent) final state is not the reference's and no tie explains it."""
-        case = self.case
-        ref = case.final
-        assert ref is not None
-        details = [
-            f"reference: {ref.iterations} iteration(s), {'converged' if ref.converged else 'stopped by max_iter'}",
-            f"labels differ from the reference's at {sum(a != b for a, b in zip(labels, ref.labels))} of "
-            f"{len(labels)} pixels",
-        ]
-        worst = [
-            (j, dx.worst_difference(c, r)) for j, (c, r) in enumerate(zip(centroids, ref.centroids)) if c is not None
-        ]
-        if worst:
-            j, w = max(worst, key=lambda x: x[1])
-            details.append(f"centroid {j}: {dx.vec(centroids[j])}, reference {dx.vec(ref.centroids[j])} "
-                           f"(differs by {float(w):.4g})")
-        ref_empty = [s.iteration for s in case.steps if s.empty]
-        if ref_empty:
-            first = case.steps[ref_empty[0]]
-            return Diagnosis(
-                "reference",
-                "KM-EMP-1",
-                "empty-cluster",
-                f"the final state differs from the reference's, which has cluster {first.empty[0]} go empty at "
-                f"iteration {first.iteration} (policy {case.empty!r})",
-                details=details,
-                evidence="the candidate likely handled the empty cluster differently (relocated it, or gave it NaN)",
-            )
-        summary = "the final state differs from the reference's and no tie decision explains it"
-        evidence = (
-            "the reference passes through ties here, but no exact replay through them reaches this state; "
-            "return a 'trace' so that each step can be certified"
-            if case.result == "acceptable"
-            else "this case has no ties or near-ties: its answer is unique"
-        )
-        return Diagnosis("reference", "KM-UPD-1", "unknown", summary, details=details, evidence=evidence)
+                raise _Failed(self.diagnose.not_fixed_point(j, n, sums.totals[j], centroids[j], labels))
 
     # -- the error policy -----------------------------------------------------------
 
@@ -622,227 +545,6 @@ class Certifier:
             f"policy is {self.case.empty!r}",
             iteration=error["iteration"],
         )
-
-    # -- diagnoses --------------------------------------------------------------------
-
-    def _diagnose_assignment(
-        self,
-        t: Optional[int],
-        judge: Judge,
-        centroids: Sequence[MaybeCentroid],
-        labels: Sequence[int],
-        failing: List[int],
-        tie_breaks: List[int],
-        previous: Optional[Tuple[Sequence[MaybeCentroid], Sequence[int]]],
-        check: str,
-    ) -> Diagnosis:
-        case = self.case
-        pixels = case.pixels
-        if tie_breaks and (not failing or tie_breaks[0] < failing[0]):
-            i = tie_breaks[0]
-            best = judge.nearest(pixels[i]).best
-            return Diagnosis(
-                check,
-                "KM-ASN-2",
-                "tie-rule",
-                f"pixel {i} {pixels[i]} is exactly as far from centroids {best} and {labels[i]}; the candidate "
-                f"took {labels[i]}",
-                iteration=t,
-                details=self._pixel_details(i, judge, centroids, labels[i], best)
-                + [f"{len(tie_breaks)} exact tie(s) at this step went to a higher index"],
-                evidence="--ties lowest holds candidates to the reference's tie rule",
-                snippet=dx.exact_snippet(pixels[i], {best: centroids[best], labels[i]: centroids[labels[i]]},
-                                         case.metric),
-            )
-        i = failing[0]
-        label = labels[i]
-        if centroids[label] is None:
-            return Diagnosis(
-                check,
-                "KM-ASN-1",
-                "empty-cluster",
-                f"pixel {i} {pixels[i]} is labelled {label}, whose centroid is not a number",
-                iteration=t,
-                evidence="a centroid becomes NaN when an empty cluster's mean is taken over no pixels",
-            )
-        best = judge.nearest(pixels[i]).best
-        gaps = [judge.gap(pixels[f], labels[f]) for f in failing if centroids[labels[f]] is not None]
-        details = self._pixel_details(i, judge, centroids, label, best)
-        details.append(
-            f"gap {dx.num(gaps[0])} exceeds the {self.tol.name} tolerance {dx.num(self.tol.assignment)}; "
-            f"{len(failing)} of {len(pixels)} labels are wrong at this step"
-        )
-        cause, rule, evidence = "unknown", "KM-ASN-1", ""
-        wrap = dx.explains_wraparound(pixels, centroids, labels, failing, case.maxval)
-        other_metric = dx.explains_metric(pixels, centroids, labels, failing, self._metrics(), case.metric)
-        stale = self._explains_stale(previous, labels, failing)
-        looser = self.tol.looser()
-        unassigned = check == "final labels" and len(set(labels)) == 1 and len(failing) > 0
-        if wrap:
-            cause, evidence = "wraparound", wrap
-        elif unassigned:
-            cause, rule = "stale-labels", "KM-STOP-3"
-            evidence = (f"every label is {labels[0]}: no assignment was made against the final centroids "
-                        "(even max_iter = 0 returns the labels of the centroids returned)")
-        elif stale:
-            cause, rule, evidence = "stale-labels", "KM-STOP-3", stale
-        elif other_metric:
-            cause, rule, evidence = "metric", "KM-ASN-3", other_metric
-        elif looser is not None and max(gaps) <= looser.assignment:
-            cause, rule = "rounding", "KM-TOL-2"
-            evidence = (f"every gap is within the {looser.name} tolerance {dx.num(looser.assignment)}: declare "
-                        f"--tolerance {looser.name} if the candidate computes in {looser.name}")
-        elif max(gaps) <= Fraction(self.tol.scale, 2**10):
-            cause, rule = "rounding", "KM-TOL-2"
-            evidence = "every gap is below 2**-10 of the largest possible distance: arithmetic coarser than float32?"
-        return Diagnosis(
-            check,
-            rule,
-            cause,
-            f"pixel {i} {pixels[i]} is labelled {label}, but centroid {best} is nearer",
-            iteration=t,
-            details=details,
-            evidence=evidence,
-            snippet=dx.exact_snippet(pixels[i], {label: centroids[label], best: centroids[best]}, case.metric),
-        )
-
-    def _pixel_details(
-        self, i: int, judge: Judge, centroids: Sequence[MaybeCentroid], label: int, best: int
-    ) -> List[str]:
-        w = self.case.width or 1
-        point = self.case.pixels[i]
-        return [
-            f"pixel {i} at (x={i % w}, y={i // w}) = {point}",
-            f"candidate's centroid {label} = {dx.vec(centroids[label])}: exact {self.key_name} "
-            f"{dx.num(Fraction(judge.key(point, label)))}",
-            f"nearest centroid {best} = {dx.vec(centroids[best])}: exact {self.key_name} "
-            f"{dx.num(Fraction(judge.key(point, best)))}",
-        ]
-
-    def _metrics(self) -> Dict[str, Any]:
-        return {name: self.registry.metric(name) for name in ("euclidean", "manhattan", "chebyshev")}
-
-    def _explains_stale(
-        self,
-        previous: Optional[Tuple[Sequence[MaybeCentroid], Sequence[int]]],
-        labels: Sequence[int],
-        failing: List[int],
-    ) -> str:
-        if previous is None or any(c is None for c in previous[0]):
-            return ""
-        old = Judge(previous[0], self.metric, self.tol.assignment)
-        pixels = self.case.pixels
-        if all(old.gap(pixels[i], labels[i]) <= self.tol.assignment for i in failing):
-            return (
-                f"the {len(failing)} wrong labels are argmins for the centroids of the previous iteration: "
-                "labels and centroids are out of step"
-            )
-        return ""
-
-    def _diagnose_mean(
-        self,
-        t: Optional[int],
-        j: int,
-        n: int,
-        total: Sequence[int],
-        exact: Centroid,
-        got: MaybeCentroid,
-        labels: Sequence[int],
-        centroids: Sequence[MaybeCentroid],
-        empties: List[int],
-        previous_labels: Optional[Sequence[int]],
-    ) -> Diagnosis:
-        case = self.case
-        step = "" if t is None else f" after iteration {t}"
-        details = [
-            f"cluster {j}: {n} pixel(s), channel sums {tuple(total)}",
-            f"exact mean {dx.vec(exact)} = ({', '.join(str(v) for v in exact)})",
-            f"candidate's centroid {dx.vec(got)}",
-        ]
-        if got is not None:
-            details.append(
-                f"largest difference {float(dx.worst_difference(got, exact)):.4g} exceeds the {self.tol.name} "
-                f"tolerance {float(self.tol.centroid(n)):.3g}"
-            )
-        cause, rule, evidence = "wrong-mean", "KM-UPD-1", ""
-        members = [i for i, label in enumerate(labels) if label == j]
-        colours = [case.pixels[i] for i in members]
-        tolerance = self.tol.centroid(n)
-        if got is None:
-            evidence = "the centroid of a non-empty cluster is not a number"
-        elif empties and n > 1 and any(
-            dx.close_to(got, mean([s - v for s, v in zip(total, case.pixels[i])], n - 1), tolerance) for i in members
-        ):
-            cause, rule = "empty-cluster", "KM-EMP-1"
-            evidence = (
-                f"it is the mean of its pixels less one: that pixel went to refill empty cluster {empties[0]} "
-                "(as scikit-learn and OpenCV do); under 'keep' no other mean changes"
-            )
-        elif previous_labels is not None and self._mean_of(previous_labels, j) is not None and dx.close_to(
-            got, self._mean_of(previous_labels, j), tolerance
-        ):
-            cause, rule = "stale-labels", "KM-STOP-3"
-            evidence = "it is the mean of the cluster under the previous iteration's labels"
-        elif centroids[j] is not None and dx.close_to(got, centroids[j], Fraction(0)) and got != exact:
-            evidence = "the centroid did not move: the update was skipped"
-        else:
-            for name, variant in dx.mean_variants(total, n, colours).items():
-                if dx.close_to(got, variant, tolerance):
-                    evidence = f"it equals {name}"
-                    break
-            else:
-                looser = self.tol.looser()
-                if looser is not None and dx.close_to(got, exact, looser.centroid(n)):
-                    cause, rule = "rounding", "KM-TOL-3"
-                    evidence = (f"within the {looser.name} tolerance {float(looser.centroid(n)):.3g}: declare "
-                                f"--tolerance {looser.name} if the candidate computes in {looser.name}")
-        return Diagnosis(
-            "update" if t is not None else "fixed point",
-            rule,
-            cause,
-            f"centroid {j}{step} is not the mean of its {n} pixel(s)",
-            iteration=t,
-            details=details,
-            evidence=evidence,
-        )
-
-    def _mean_of(self, labels: Sequence[int], j: int) -> Optional[Centroid]:
-        members = [p for p, label in zip(self.case.pixels, labels) if label == j]
-        if not members:
-            return None
-        return mean([sum(ch) for ch in zip(*members)], len(members))
-
-    def _diagnose_empty(
-        self,
-        t: int,
-        j: int,
-        expected: MaybeCentroid,
-        got: MaybeCentroid,
-        before: MaybeCentroid,
-        relocated: bool,
-    ) -> Diagnosis:
-        case = self.case
-        if got is None:
-            what = "made it not a number (the mean of no pixels)"
-        elif before is not None and dx.close_to(got, before, self.tol.start):
-            what = f"left it at {dx.vec(got)}"
-        elif got in [tuple(Fraction(v) for v in p) for p in case.pixels]:
-            what = f"moved it to {dx.vec(got)}, a pixel's colour (a relocation)"
-        else:
-            what = f"moved it to {dx.vec(got)}"
-        policy = case.empty
-        if relocated:
-            should = f"policy 'farthest' moves it to {dx.vec(expected)} (KM-EMP-2)"
-        else:
-            should = f"policy {policy!r} leaves it at {dx.vec(before)}"
-        return Diagnosis(
-            "update",
-            "KM-EMP-2" if policy == "farthest" else "KM-EMP-1",
-            "empty-cluster",
-            f"cluster {j} received no pixel at iteration {t}; {should}, the candidate {what}",
-            iteration=t,
-        )
-
 
 def certify(case: Case, output: Output, tolerance: str = "float64", ties: str = "any") -> Verdict:
     """Certify one answer for one case (see the module docs)."""

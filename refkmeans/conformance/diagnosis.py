@@ -3,10 +3,8 @@
 A failed certification stops at its first failing check.  The diagnosis
 names the iteration, the pixel or cluster, the centroids involved, the exact
 distances or means, the rule broken, and a likely cause from a fixed list
-(:data:`CAUSES`, SPEC.md KM-DIAG-1).  Each cause is guessed by testing a
-concrete hypothesis against the candidate's own numbers: "the labels are the
-argmin of distances computed with uint8 wraparound" is either true for the
-failing pixels or not.
+(:data:`CAUSES`, SPEC.md KM-DIAG-1).  This module holds the record and how it
+is shown; :mod:`causes` finds the cause.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..metric import Metric
 from ..rational import Centroid
 
 #: The fixed list of likely causes: id -> (rule, what it means).
@@ -161,84 +158,7 @@ def _literal(value: Fraction) -> str:
     return repr(str(value))
 
 
-# --- hypotheses about assignment failures ---------------------------------------------
-
-
-def wrapped_argmin(pixel: Sequence[int], centroids: Sequence[Tuple[int, ...]], bits: int) -> int:
-    """The argmin (lowest index on a tie) of distances computed with unsigned wraparound.
-
-    ``(x - c) mod 2**bits`` is what ``uint8`` or ``uint16`` arrays give when
-    a pixel and an integer centroid are subtracted without widening.
-
-    >>> wrapped_argmin((10,), [(60,), (250,)], 8)  # 10 - 250 wraps to 16
-    1
-    """
-    modulus = 1 << bits
-    best, best_key = 0, None
-    for j, c in enumerate(centroids):
-        key = sum(((x - v) % modulus) ** 2 for x, v in zip(pixel, c))
-        if best_key is None or key < best_key:
-            best, best_key = j, key
-    return best
-
-
-def explains_wraparound(
-    pixels: Sequence[Tuple[int, ...]], centroids: Sequence[Optional[Centroid]], labels: Sequence[int],
-    failing: Sequence[int], maxval: int,
-) -> Optional[str]:
-    """Evidence that wraparound explains the failing labels, or None."""
-    if any(c is None or any(v.denominator != 1 for v in c) for c in centroids):
-        return None  # wraparound needs integer centroids (the first pass)
-    ints = [tuple(int(v) for v in c) for c in centroids]  # type: ignore[union-attr]
-    for bits in ((8, 16) if maxval <= 255 else (16,)):
-        hits = sum(1 for i in failing if wrapped_argmin(pixels[i], ints, bits) == labels[i])
-        if hits == len(failing):
-            agree = sum(1 for p, label in zip(pixels, labels) if wrapped_argmin(p, ints, bits) == label)
-            return (
-                f"with uint{bits} arithmetic, (x - c) mod {1 << bits}, the argmin gives the candidate's label "
-                f"for all {len(failing)} mislabelled pixels ({agree} of {len(labels)} pixels in all)"
-            )
-    return None
-
-
-def explains_metric(
-    pixels: Sequence[Tuple[int, ...]], centroids: Sequence[Optional[Centroid]], labels: Sequence[int],
-    failing: Sequence[int], metrics: Dict[str, Metric], case_metric: str,
-) -> Optional[str]:
-    """Evidence that another built-in metric explains the failing labels, or None."""
-    if any(c is None for c in centroids):
-        return None
-    same = {"euclidean": "sqeuclidean", "sqeuclidean": "euclidean"}.get(case_metric)
-    for name, metric in metrics.items():
-        if name in (case_metric, same):
-            continue
-        if all(_argmin(metric, pixels[i], centroids) == labels[i] for i in failing):  # type: ignore[arg-type]
-            return f"the {name!r} argmin gives the candidate's label for all {len(failing)} mislabelled pixels"
-    return None
-
-
-def _argmin(metric: Metric, pixel: Tuple[int, ...], centroids: Sequence[Centroid]) -> int:
-    return min(range(len(centroids)), key=lambda j: (metric.key(pixel, centroids[j]), j))
-
-
-# --- hypotheses about update failures ---------------------------------------------------
-
-
-def mean_variants(total: Sequence[int], count: int, colours: Sequence[Tuple[int, ...]]) -> Dict[str, Centroid]:
-    """Wrong means that real implementations produce, by name."""
-    variants: Dict[str, Centroid] = {
-        "integer division (floor of the mean)": tuple(Fraction(s // count) for s in total),
-        "the mean rounded to integers": tuple(Fraction(round(Fraction(s, count))) for s in total),
-        "the sum divided by count + 1": tuple(Fraction(s, count + 1) for s in total),
-    }
-    if count > 1:
-        variants["the sum divided by count - 1"] = tuple(Fraction(s, count - 1) for s in total)
-    if colours:
-        distinct = sorted(set(colours))
-        variants["the mean of the distinct colours (pixel counts ignored)"] = tuple(
-            Fraction(sum(c[ch] for c in distinct), len(distinct)) for ch in range(len(total))
-        )
-    return variants
+# --- comparing centroids ------------------------------------------------------------
 
 
 def close_to(a: Optional[Sequence[Fraction]], b: Optional[Sequence[Fraction]], tolerance: Fraction) -> bool:

@@ -11,7 +11,7 @@ implementation in your pytest configuration::
     refkmeans_impl = "mypackage.kmeans:kmeans"     # or: refkmeans_cmd = "node kmeans.mjs"
     refkmeans_tolerance = "float32"                # default: declared, else float64
     refkmeans_xfail = [
-        "empty/keep-mid-run: we relocate empty clusters (issue #12)",
+        "empty/keep-mid-run: we relocate empty clusters, as scikit-learn does",
     ]
 
 or on the command line (``--refkmeans-impl``, ``--refkmeans-cmd``,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ..engine.lloyd import accumulate, update
+from ..engine.lloyd import Loop, Points, accumulate, farthest_points, iterate, update
 from ..errors import EmptyClusterError
 from ..metric import Metric
 from ..rational import Centroid
@@ -51,57 +51,43 @@ class Run(NamedTuple):
 
 def replay(case: Case, metric: Metric, slack: Fraction, chooser: Chooser, allow_ties: bool = True) -> Optional[Run]:
     """Run the case exactly from its start, letting ``chooser`` settle ties; None if the policy stops it."""
-    points = case.pixels
-    centroids = list(case.initial)
-    k = case.k
-    steps: List[Tuple[List[Centroid], List[int]]] = []
-    decisions: List[Decision] = []
-    converged = False
-    iterations = 0
-    sums = None
-    labels: List[int] = []
-    while iterations < case.max_iter:
-        labels = _assign(points, centroids, metric, slack, chooser, iterations, decisions, allow_ties)
-        sums = accumulate(points, None, labels, k)
-        try:
-            new, _, _ = update(points, labels, centroids, sums, metric, case.empty, iterations)
-        except EmptyClusterError:
-            return None
-        steps.append((centroids, labels))
-        iterations += 1
-        if new == centroids:
-            converged = True
-            break
-        centroids = new
-    if not converged:
-        labels = _assign(points, centroids, metric, slack, chooser, None, decisions, allow_ties)
-        sums = accumulate(points, None, labels, k)
-    assert sums is not None or not points
-    counts = list(sums.counts) if sums is not None else [0] * k
-    return Run(steps, centroids, labels, counts, iterations, converged, decisions)
+    assigner = _Replayed(case, metric, slack, chooser, allow_ties)
+    try:
+        result = iterate(assigner, case.initial, Loop(max_iter=case.max_iter, empty=case.empty, trace=True,
+                                                       trace_labels=True))
+    except EmptyClusterError:
+        return None
+    assert result.steps is not None
+    steps = [(list(s.centroids), list(s.labels or ())) for s in result.steps]
+    return Run(steps, list(result.centroids), list(result.labels), list(result.counts), result.iterations,
+               result.converged, assigner.decisions)
 
 
-def _assign(
-    points: Sequence[Tuple[int, ...]],
-    centroids: Sequence[Centroid],
-    metric: Metric,
-    slack: Fraction,
-    chooser: Chooser,
-    iteration: Optional[int],
-    decisions: List[Decision],
-    allow_ties: bool,
-) -> List[int]:
-    judge = Judge(centroids, metric, slack)
-    labels = []
-    for i, point in enumerate(points):
-        near = judge.nearest(point)
-        options = [near.best] + [j for j, gap in near.rivals if allow_ties or gap > 0]
-        label = near.best if len(options) == 1 else chooser(iteration, i, options)
-        if label != near.best:
-            gap = dict(near.rivals)[label]
-            decisions.append(Decision(iteration, i, label, near.best, gap))
-        labels.append(label)
-    return labels
+class _Replayed(Points):
+    """The reference's assignment step over the case's pixels, except that ``chooser`` settles each tie."""
+
+    def __init__(self, case: Case, metric: Metric, slack: Fraction, chooser: Chooser, allow_ties: bool) -> None:
+        super().__init__(case.pixels, metric)
+        self.slack, self.chooser, self.allow_ties = slack, chooser, allow_ties
+        self.max_iter = case.max_iter
+        self.calls = 0
+        self.decisions: List[Decision] = []
+
+    def label(self, centroids: Sequence[Centroid]) -> List[int]:
+        # The loop assigns once per iteration, then once more only to relabel after max_iter.
+        iteration = self.calls if self.calls < self.max_iter else None
+        self.calls += 1
+        judge = Judge(centroids, self.metric, self.slack)
+        labels = []
+        for i, point in enumerate(self.points):
+            near = judge.nearest(point)
+            options = [near.best] + [j for j, gap in near.rivals if self.allow_ties or gap > 0]
+            label = near.best if len(options) == 1 else self.chooser(iteration, i, options)
+            if label != near.best:
+                gap = dict(near.rivals)[label]
+                self.decisions.append(Decision(iteration, i, label, near.best, gap))
+            labels.append(label)
+        return labels
 
 
 def prefer(final_labels: Sequence[int]) -> Chooser:
@@ -123,9 +109,11 @@ def one_more_step(case: Case, metric: Metric) -> Optional[List[Centroid]]:
     """The reference's centroids after one iteration more than ``max_iter`` allowed (None if converged)."""
     if case.final is None or case.final.converged:
         return None
-    sums = accumulate(case.pixels, None, case.final.labels, case.k)
+    final = case.final
+    sums = accumulate(case.pixels, None, final.labels, case.k)
     try:
-        new, _, _ = update(case.pixels, case.final.labels, case.final.centroids, sums, metric, case.empty, case.max_iter)
+        new, _, _ = update(final.centroids, sums, case.empty, case.max_iter,
+                           lambda wanted: farthest_points(case.pixels, final.labels, final.centroids, metric, wanted))
     except EmptyClusterError:  # pragma: no cover - error-policy cases have no final state
         return None
     return new

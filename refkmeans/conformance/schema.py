@@ -134,7 +134,7 @@ def schema_document() -> Dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://refkmeans.invalid/vectors/v1/schema.json",
         "title": "refkmeans golden vectors, suite version 1",
-        "description": "One file of the refkmeans conformance suite: a header and its cases. See SPEC.md section 8.",
+        "description": "One file of the refkmeans conformance suite: a header and its cases. See SPEC.md C1 (KM-VEC-*).",
         "type": "object",
         "required": ["suite", "version", "spec", "schema", "group", "description", "cases"],
         "additionalProperties": False,

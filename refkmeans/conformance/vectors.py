@@ -11,13 +11,14 @@ Cases are grouped in files (``vectors/v1/<group>.json``) that any JSON reader
 can use; ``vectors/v1/schema.json`` is their JSON Schema.  Numbers that must
 be exact are strings: a rational ``"p/q"`` (or ``"p"``), with the correctly
 rounded binary64 value beside it as a C99 hex float.  The format is SPEC.md
-section 8 (KM-VEC-*).
+C1 (KM-VEC-*).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -26,7 +27,7 @@ from ..dataset import Dataset
 from ..errors import EmptyClusterError, UsageError
 from ..kmeans import initial_centroids, kmeans
 from ..plugins import Registry
-from ..rational import Centroid, to_hex
+from ..rational import Centroid, from_text, to_hex, to_text
 from ..result import Result, Step
 from . import jsonfmt
 from .exact import Judge
@@ -50,24 +51,19 @@ def builtin_registry() -> Registry:
 # --- exact numbers as text ----------------------------------------------------
 
 
-def rational_text(value: Fraction) -> str:
-    """'p/q' or 'p' (KM-VEC-3)."""
-    return str(value)
-
-
 def parse_rational(text: object, where: str) -> Fraction:
-    """A rational from its 'p/q' text, or a UsageError naming ``where``."""
+    """A rational from its 'p/q' text (KM-VEC-3), or a UsageError naming ``where``."""
     if not isinstance(text, str):
         raise UsageError(f"{where}: expected a rational as text 'p/q', got {text!r}")
     try:
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        return from_text(text)
+    except ValueError:
         raise UsageError(f"{where}: {text!r} is not a rational 'p/q'") from None
 
 
 def centroid_texts(centroids: Sequence[Centroid]) -> List[List[str]]:
     """Centroids as rational texts."""
-    return [[rational_text(v) for v in c] for c in centroids]
+    return [[to_text(v) for v in c] for c in centroids]
 
 
 def centroid_hexes(centroids: Sequence[Centroid]) -> List[List[str]]:
@@ -78,109 +74,70 @@ def centroid_hexes(centroids: Sequence[Centroid]) -> List[List[str]]:
 # --- the in-memory case -------------------------------------------------------
 
 
+@dataclass(repr=False)
 class Tie:
     """A pixel whose nearest centroid has rivals within the float32 tolerance."""
 
-    __slots__ = ("pixel", "label", "rivals")
-
-    def __init__(self, pixel: int, label: int, rivals: Sequence[Tuple[int, Fraction]]) -> None:
-        self.pixel = pixel
-        self.label = label
-        self.rivals = tuple(rivals)
+    pixel: int
+    label: int
+    rivals: Tuple[Tuple[int, Fraction], ...]
 
     def to_json(self) -> Dict[str, Any]:
-        return {"pixel": self.pixel, "label": self.label, "rivals": [[j, rational_text(g)] for j, g in self.rivals]}
+        return {"pixel": self.pixel, "label": self.label, "rivals": [[j, to_text(g)] for j, g in self.rivals]}
 
     def __repr__(self) -> str:
-        return f"Tie(pixel={self.pixel}, label={self.label}, rivals={[(j, str(g)) for j, g in self.rivals]})"
+        return f"Tie(pixel={self.pixel}, label={self.label}, rivals={[(j, to_text(g)) for j, g in self.rivals]})"
 
 
+@dataclass
 class RefStep:
     """One iteration of the reference: centroids at its start and what assignment did."""
 
-    def __init__(
-        self,
-        iteration: int,
-        centroids: Sequence[Centroid],
-        labels: Sequence[int],
-        counts: Sequence[int],
-        inertia: Fraction,
-        empty: Sequence[int],
-        relocated: Dict[int, Centroid],
-        ties: Sequence[Tie],
-    ) -> None:
-        self.iteration = iteration
-        self.centroids = list(centroids)
-        self.labels = list(labels)
-        self.counts = list(counts)
-        self.inertia = inertia
-        self.empty = list(empty)
-        self.relocated = dict(relocated)
-        self.ties = list(ties)
+    iteration: int
+    centroids: List[Centroid]
+    labels: List[int]
+    counts: List[int]
+    inertia: Fraction
+    empty: List[int]
+    relocated: Dict[int, Centroid]
+    ties: List[Tie]
 
 
+
+@dataclass
 class RefFinal:
     """The reference's final state (KM-STOP-3: the labels belong to these centroids)."""
 
-    def __init__(
-        self,
-        centroids: Sequence[Centroid],
-        labels: Sequence[int],
-        counts: Sequence[int],
-        iterations: int,
-        converged: bool,
-        inertia: Fraction,
-        ties: Sequence[Tie],
-    ) -> None:
-        self.centroids = list(centroids)
-        self.labels = list(labels)
-        self.counts = list(counts)
-        self.iterations = iterations
-        self.converged = converged
-        self.inertia = inertia
-        self.ties = list(ties)
+    centroids: List[Centroid]
+    labels: List[int]
+    counts: List[int]
+    iterations: int
+    converged: bool
+    inertia: Fraction
+    ties: List[Tie]
 
 
+@dataclass(repr=False)
 class Case:
     """One golden vector: the problem and the reference's complete answer."""
 
-    def __init__(
-        self,
-        id: str,
-        description: str,
-        pixels: Sequence[Pixel],
-        width: int,
-        height: int,
-        maxval: int,
-        init: Dict[str, Any],
-        initial: Sequence[Centroid],
-        metric: str,
-        empty: str,
-        max_iter: int,
-        steps: Sequence[RefStep],
-        final: Optional[RefFinal],
-        expected_error: Optional[Dict[str, Any]] = None,
-        flags: Sequence[str] = (),
-        rules: Sequence[str] = (),
-        result: str = "valid",
-    ) -> None:
-        self.id = id
-        self.description = description
-        self.pixels = list(pixels)
-        self.width = width
-        self.height = height
-        self.maxval = maxval
-        self.init = dict(init)
-        self.initial = list(initial)
-        self.metric = metric
-        self.empty = empty
-        self.max_iter = max_iter
-        self.steps = list(steps)
-        self.final = final
-        self.expected_error = expected_error
-        self.flags = list(flags)
-        self.rules = list(rules)
-        self.result = result
+    id: str
+    description: str
+    pixels: List[Pixel]
+    width: int
+    height: int
+    maxval: int
+    init: Dict[str, Any]
+    initial: List[Centroid]
+    metric: str
+    empty: str
+    max_iter: int
+    steps: List[RefStep]
+    final: Optional[RefFinal]
+    expected_error: Optional[Dict[str, Any]] = None
+    flags: List[str] = field(default_factory=list)
+    rules: List[str] = field(default_factory=list)
+    result: str = "valid"
 
     @property
     def channels(self) -> int:
@@ -246,10 +203,10 @@ def _step_json(step: RefStep) -> Dict[str, Any]:
         "centroids_hex": centroid_hexes(step.centroids),
         "labels": list(step.labels),
         "counts": list(step.counts),
-        "inertia": rational_text(step.inertia),
+        "inertia": to_text(step.inertia),
         "inertia_hex": to_hex(step.inertia),
         "empty": list(step.empty),
-        "relocated": [[j, [rational_text(v) for v in c]] for j, c in sorted(step.relocated.items())],
+        "relocated": [[j, [to_text(v) for v in c]] for j, c in sorted(step.relocated.items())],
         "near_ties": [t.to_json() for t in step.ties],
     }
 
@@ -262,7 +219,7 @@ def _final_json(final: RefFinal) -> Dict[str, Any]:
         "centroids_hex": centroid_hexes(final.centroids),
         "labels": list(final.labels),
         "counts": list(final.counts),
-        "inertia": rational_text(final.inertia),
+        "inertia": to_text(final.inertia),
         "inertia_hex": to_hex(final.inertia),
         "near_ties": [t.to_json() for t in final.ties],
     }
@@ -273,7 +230,7 @@ def _centroids_from(rows: Any, where: str) -> List[Centroid]:
 
 
 def _ties_from(rows: Any, where: str) -> List[Tie]:
-    return [Tie(t["pixel"], t["label"], [(j, parse_rational(g, where)) for j, g in t["rivals"]]) for t in rows]
+    return [Tie(t["pixel"], t["label"], tuple((j, parse_rational(g, where)) for j, g in t["rivals"])) for t in rows]
 
 
 def _case_from_json(doc: Dict[str, Any], here: str) -> Case:
@@ -344,7 +301,7 @@ def close_calls(
         if near.best != label:  # the reference broke KM-ASN-1/2: never ship such a vector
             raise AssertionError(f"{where}: pixel {i} labelled {label}, exact nearest is {near.best}")
         if near.rivals:
-            ties.append(Tie(i, label, near.rivals))
+            ties.append(Tie(i, label, tuple(near.rivals)))
     return ties
 
 
@@ -413,7 +370,7 @@ def build_case(
         steps=ref_steps,
         final=final,
         expected_error=expected_error,
-        rules=rules,
+        rules=list(rules),
     )
     case.flags = derive_flags(case, dataset)
     case.result = "acceptable" if {"ExactTie", "NearTie", "Float32NearTie"} & set(case.flags) else "valid"
@@ -441,7 +398,14 @@ def _ref_step(pixels: List[Pixel], step: Step, metric: Any, slack: Fraction, whe
     judge = Judge(step.centroids, metric, slack)
     ties = close_calls(pixels, step.centroids, step.labels, judge, where)
     return RefStep(
-        step.iteration, step.centroids, step.labels, step.counts, step.inertia, step.empty, step.relocated, ties
+        step.iteration,
+        list(step.centroids),
+        list(step.labels),
+        list(step.counts),
+        step.inertia,
+        list(step.empty),
+        dict(step.relocated),
+        ties,
     )
 
 
@@ -449,9 +413,9 @@ def _ref_final(pixels: List[Pixel], result: Result, metric: Any, slack: Fraction
     judge = Judge(result.centroids, metric, slack)
     ties = close_calls(pixels, result.centroids, result.labels, judge, f"{where} final")
     return RefFinal(
-        result.centroids,
-        result.labels,
-        result.counts,
+        list(result.centroids),
+        list(result.labels),
+        list(result.counts),
         result.iterations,
         result.converged,
         result.inertia_exact,
@@ -502,7 +466,7 @@ def wraparound_changes_labels(case: Case) -> bool:
     start = case.steps[0].centroids
     if any(v.denominator != 1 for c in start for v in c):
         return False
-    from .diagnosis import wrapped_argmin
+    from .causes import wrapped_argmin  # late: causes reads Case from this module
 
     bits = 8 if case.maxval <= 255 else 16
     ints = [tuple(int(v) for v in c) for c in start]

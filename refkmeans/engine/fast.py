@@ -50,8 +50,6 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
-from collections import Counter
-from fractions import Fraction
 from heapq import heappop, heappush, nlargest
 from itertools import chain, compress, repeat
 from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
@@ -61,9 +59,9 @@ from ..builtin.metrics import Chebyshev, Euclidean, Manhattan, SquaredEuclidean
 from ..errors import UsageError
 from ..metric import Metric
 from ..rational import Centroid
-from ..result import Result, Step
+from ..result import Result
 from .kdtree import ColourTree, Node
-from .lloyd import EMPTY_POLICIES, move_centroids
+from .lloyd import Loop, Sums, iterate
 
 Point = Tuple[int, ...]
 Floats = Tuple[float, ...]
@@ -83,37 +81,6 @@ def _manhattan(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _chebyshev(a: Sequence[float], b: Sequence[float]) -> float:
     return max(map(abs, map(sub, a, b)))
-
-
-class ClusterSums:
-    """Per-cluster weighted counts and channel sums, plus the weighted sum of squared norms.
-
-    The same numbers as :class:`refkmeans.engine.lloyd.Sums`, except that squares are
-    kept only in total: every formula here needs just their sum.
-    """
-
-    __slots__ = ("counts", "totals", "square_total")
-
-    def __init__(self, k: int, channels: int, square_total: int) -> None:
-        self.counts = [0] * k
-        self.totals = [[0] * channels for _ in range(k)]
-        self.square_total = square_total
-
-    def error(self, centres: Sequence[Sequence[Any]]) -> Fraction:
-        """Exact sum of squared Euclidean distances of the points to their cluster's centre.
-
-        Sum over clusters of sum |x|^2 - 2 c . S + n |c|^2; the first terms add
-        up to ``square_total``.
-        """
-        total: Any = Fraction(self.square_total)
-        for c, s, n in zip(centres, self.totals, self.counts):
-            if n:
-                total += n * sum(a * a for a in c) - 2 * sum(a * b for a, b in zip(c, s))
-        return total
-
-    def inertia(self, centroids: Sequence[Centroid]) -> Fraction:
-        """KM-OUT-2: the exact inertia against ``centroids``."""
-        return self.error(centroids)
 
 
 class Geometry:
@@ -387,7 +354,7 @@ class Assigner:
         self.metric = metric
         n = tree.size
         self.labels: Labels = bytearray(n) if k <= 256 else array("L", bytes(array("L").itemsize * n))
-        self.sums = ClusterSums(k, tree.dimensions, tree.square_total)
+        self.sums = Sums(k, tree.dimensions, tree.square_total)
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
         self.scaled: List[Scaled] = []
@@ -494,7 +461,7 @@ class Assigner:
         groups: List[List[Entry]] = [[] for _ in range(k)]
         for entry in entries:
             groups[entry[2]].append(entry)
-        sums = self.sums = ClusterSums(k, tree.dimensions, tree.square_total)
+        sums = self.sums = Sums(k, tree.dimensions, tree.square_total)
         self.spent = [0.0] * k
         self.heaps = None
         for o, group in enumerate(groups):
@@ -633,7 +600,7 @@ class Assigner:
 
     # -- results ----------------------------------------------------------
 
-    def labels_in_first_order(self) -> List[int]:
+    def ordered_labels(self) -> List[int]:
         """Labels of the colours in first-occurrence order."""
         return list(map(self.labels.__getitem__, self.tree.first_occurrence_order()))
 
@@ -682,124 +649,12 @@ def _span(cumulative: Sequence[int], starts: List[int], stops: List[int]) -> int
     return sum(map(cumulative.__getitem__, stops)) - sum(map(cumulative.__getitem__, starts))
 
 
-def run(
-    tree: ColourTree,
-    centroids: Sequence[Centroid],
-    metric: Metric,
-    *,
-    max_iter: int = 300,
-    empty: str = "keep",
-    trace: bool = False,
-    trace_labels: bool = False,
-    progress: Optional[Callable[[Step], None]] = None,
-) -> Tuple[Result, Assigner]:
-    """Lloyd's algorithm over the tree's colours; the loop of :func:`refkmeans.engine.lloyd.lloyd`.
+def run(tree: ColourTree, centroids: Sequence[Centroid], metric: Metric, **options: Any) -> Tuple[Result, Assigner]:
+    """Lloyd's loop (:func:`refkmeans.engine.lloyd.iterate`) over the tree's colours, with this engine's assignment.
 
-    Returns the Result with labels per colour in first-occurrence order (an
-    empty list when ``tree`` has more than one colour and the caller maps the
-    labels itself through ``Assigner.labels``, in Morton order) and the
-    assigner.
+    ``options`` are those of :class:`~refkmeans.engine.lloyd.Loop`.  The
+    Result's labels are per colour, in first-occurrence order; the assigner
+    also keeps them in Morton order (``Assigner.labels``).
     """
-    if empty not in EMPTY_POLICIES:
-        raise UsageError(f"unknown empty-cluster policy {empty!r}; choose from {', '.join(EMPTY_POLICIES)}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    k = len(centroids)
-    centroids = list(centroids)
-    assigner = Assigner(tree, metric, k)
-    steps: List[Step] = []
-    converged = False
-    iterations = 0
-    while iterations < max_iter:
-        changed = assigner.assign(centroids)
-        sums = assigner.sums
-        new, empties, relocated = _update(assigner, centroids, empty, iterations)
-        step = Step(
-            iteration=iterations,
-            centroids=tuple(centroids),
-            counts=tuple(sums.counts),
-            inertia=sums.inertia(centroids),
-            changed=changed,
-            empty=tuple(empties),
-            relocated=relocated,
-            labels=tuple(assigner.labels_in_first_order()) if trace_labels else None,
-        )
-        if trace:
-            steps.append(step)
-        if progress is not None:
-            progress(step)
-        iterations += 1
-        if new == centroids:
-            converged = True
-            break
-        centroids = new
-    if not converged:
-        assigner.assign(centroids)
-    sums = assigner.sums
-    result = Result(
-        centroids=tuple(centroids),
-        labels=[],
-        iterations=iterations,
-        converged=converged,
-        inertia_exact=sums.inertia(centroids),
-        counts=tuple(sums.counts),
-        steps=steps if trace else None,
-        metric=metric.name,
-    )
-    return result, assigner
-
-
-def _update(
-    assigner: Assigner, centroids: List[Centroid], empty: str, iteration: int
-) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
-    """KM-UPD-1 and KM-EMP-1/2, through the same code as :func:`refkmeans.engine.lloyd.update`."""
-    sums = assigner.sums
-    return move_centroids(centroids, sums.totals, sums.counts, empty, iteration, assigner.farthest)
-
-
-def lloyd_fast(
-    points: Sequence[Point],
-    centroids: Sequence[Centroid],
-    metric: Metric,
-    *,
-    weights: Optional[Sequence[int]] = None,
-    max_iter: int = 300,
-    empty: str = "keep",
-    trace: bool = False,
-    trace_labels: bool = False,
-    progress: Optional[Callable[[Step], None]] = None,
-) -> Result:
-    """A drop-in for :func:`refkmeans.engine.lloyd.lloyd` with the same arguments and the same Result.
-
-    ``points`` may repeat colours; their weights add up.  Labels come back
-    one per point, in the order of ``points``.
-    """
-    if weights is None:
-        histogram: Dict[Point, int] = dict(Counter(points))
-    else:
-        histogram = {}
-        for point, w in zip(points, weights):
-            histogram[point] = histogram.get(point, 0) + w
-    colours = list(histogram)
-    tree = ColourTree.from_colours(colours, list(histogram.values()))
-    result, assigner = run(
-        tree,
-        centroids,
-        metric,
-        max_iter=max_iter,
-        empty=empty,
-        trace=trace,
-        trace_labels=trace_labels,
-        progress=progress,
-    )
-    per_colour = assigner.labels_in_first_order()
-    if len(colours) == len(points):
-        labels = per_colour
-    else:
-        label_of = dict(zip(colours, per_colour))
-        labels = list(map(label_of.__getitem__, points))
-        if trace_labels and result.steps:
-            for step in result.steps:
-                step_of = dict(zip(colours, step.labels or ()))
-                step.labels = tuple(map(step_of.__getitem__, points))
-    return result.with_labels(labels)
+    assigner = Assigner(tree, metric, len(centroids))
+    return iterate(assigner, centroids, Loop(**options)), assigner

@@ -1,32 +1,48 @@
 """Lloyd's algorithm, written to read like the notebook and to answer exactly.
 
-The notebook's loop is::
+The notebook's loop (``refkmeans/teach/notebook.py`` replays it, bugs and
+all; ``docs/tutorial.md`` walks through it on a picture) is::
 
     for i in range(iterations):
-        for each pixel: distances = [norm(pixel - c) for c in centroids]
-                        label = argmin(distances)
-        for each cluster: centroid = mean of its pixels
+        labels = [argmin(norm(pixel - centroids, axis=1)) for pixel in pixels]
+        centroids = [pixels[labels == j].mean(axis=0) for j in range(K)]
 
-This module is that loop.  Two things make it a reference rather than a sketch:
+:func:`assign` and :func:`iterate` below are that loop.  Two things make it
+a reference rather than a sketch:
 
 * Distances are floats only while floats can decide.  When the two nearest
   centroids are closer than the metric's rigorous error bound, the argmin is
-  settled with the metric's exact ``key`` (ties go to the lowest index).
+  settled with the metric's exact ``key``; an exact tie goes to the lowest
+  index (KM-ASN-2).
 * Means are exact: integer channel sums over an integer count, a Fraction.
   The loop stops when an update leaves every centroid exactly unchanged.
 
+Four points on a line and two centroids.  The point at 2 is exactly as far
+from 0 as from 4, and then the point at 4 exactly as far from 1 as from 7:
+both ties go to centroid 0.
+
+>>> from refkmeans.plugins import get_registry
+>>> euclidean = get_registry().metric("euclidean")
+>>> r = lloyd([(0,), (2,), (4,), (10,)], [(Fraction(0),), (Fraction(4),)], euclidean, trace=True, trace_labels=True)
+>>> [s.labels for s in r.steps]
+[(0, 0, 1, 1), (0, 0, 0, 1), (0, 0, 0, 1)]
+>>> [[str(c[0]) for c in s.centroids] for s in r.steps], r.converged
+([['0', '4'], ['1', '7'], ['2', '10']], True)
+
 ``points`` may be all pixels (weights of 1: the plain engine) or the distinct
-colours with their counts as weights.  Identical pixels always share a label,
-so both give the same answer.
+colours with their counts as weights (the histogram engine).  Identical
+pixels always share a label, so both give the same answer.  The fast engine
+(``fast.py``) runs this same loop with its own assignment step.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from ..errors import EmptyClusterError, UsageError
-from ..metric import Metric, bad_bound, check_row, checked_key, is_bound
+from ..metric import Metric, checked_bound, checked_key, nearest
 from ..rational import Centroid, mean
 from ..result import Result, Step
 
@@ -35,8 +51,6 @@ Point = Tuple[int, ...]
 #: The empty-cluster policies, the default first.
 EMPTY_POLICIES = ("keep", "farthest", "error")
 
-_INF = float("inf")
-
 
 def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metric) -> List[int]:
     """Label each point with its nearest centroid; an exact tie goes to the lowest index."""
@@ -44,51 +58,73 @@ def assign(points: Sequence[Point], centroids: Sequence[Centroid], metric: Metri
     distance = metric.distance
     labels = []
     for point in points:
-        distances = [distance(point, c) for c in floats]
-        # A plugin metric may return nonsense (KM-LIM-5).  A negative value
-        # sorts first, and one C-level sum is NaN or infinite if any distance
-        # is; without this check min() would silently mislabel.  The sort is
-        # needed for the near-tie test anyway, so the check costs one sum.
-        try:
-            ordered = sorted(distances)
-            sane = 0 <= ordered[0] and sum(distances) < _INF
-        except TypeError:  # not numbers at all
-            sane = False
-        if not sane:
-            check_row(metric, point, distances)  # raises, unless finite values summed past the float range
-            ordered = sorted(distances)
-        nearest = distances.index(ordered[0])
-        if len(ordered) > 1 and _near_tie(ordered[0], ordered[1], metric, len(point)):
-            nearest = exact_nearest(point, centroids, metric, distances)
-        labels.append(nearest)
+        distances = [distance(point, c) for c in floats]  # the notebook's norm(pixel - c), to every centroid
+        d, too_close = nearest(metric, point, distances)  # metric.py: the float error bound, and checks
+        label = distances.index(d)  # argmin
+        if too_close:  # to call with floats? decide in exact arithmetic
+            label = exact_nearest(point, centroids, metric, distances)
+        labels.append(label)
     return labels
 
 
-def _near_tie(d1: float, d2: float, metric: Metric, channels: int) -> bool:
-    """True when floating point cannot tell the nearest centroid (at d1) from the runner-up (d2).
+def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> Result:
+    """Lloyd's loop from the exact ``centroids``, with an engine's assignment step.
 
-    Each float d is within e = error_bound(d) of the true distance, so the
-    float winner is certain when the runner-up's lowest possible true distance
-    exceeds the winner's highest.  Bounds are increasing and d - e(d) is
-    non-decreasing, so checking the second-smallest float is enough.
+    Each iteration assigns every point, then moves every centroid.  The run
+    stops when an update moves no centroid (``converged``) or after
+    ``max_iter`` iterations; the labels returned always belong to the
+    centroids returned.
     """
-    if not metric.exact:
-        return False
-    e1 = metric.error_bound(d1, channels)
-    if e1 is None:
-        return True
-    e2 = metric.error_bound(d2, channels)
-    if e2 is None:
-        return True
-    # A NaN or negative bound would make the test below trust floats wrongly.
-    # Plain comparisons here: an isinstance() check per pixel costs too much.
-    try:
-        sane = e1 >= 0 and e2 >= 0
-    except TypeError:
-        sane = False
-    if not sane:
-        raise bad_bound(metric, e1, d1) if not is_bound(e1) else bad_bound(metric, e2, d2)
-    return d2 - e2 <= d1 + e1  # type: ignore[no-any-return]
+    loop.check()
+    centroids = list(centroids)
+    steps: List[Step] = []
+    iterations, converged = 0, False
+    for iteration in range(loop.max_iter):
+        changed = assigner.assign(centroids)  # each point to its nearest centroid
+        sums = assigner.sums
+        # Each centroid moves to the exact mean of its points; an empty one follows the policy.
+        new, empties, relocated = update(centroids, sums, loop.empty, iteration, assigner.farthest)
+        labels = tuple(assigner.ordered_labels()) if loop.trace_labels else None
+        step = Step(iteration, tuple(centroids), tuple(sums.counts), sums.inertia(centroids), changed,
+                    tuple(empties), relocated, labels)
+        if loop.trace:
+            steps.append(step)
+        if loop.progress is not None:
+            loop.progress(step)
+        iterations = iteration + 1
+        if new == centroids:
+            converged = True
+            break
+        centroids = new
+    else:
+        assigner.assign(centroids)  # max_iter ran out after an update: label for the centroids returned
+    sums = assigner.sums
+    return Result(tuple(centroids), assigner.ordered_labels(), iterations, converged, sums.inertia(centroids),
+                  tuple(sums.counts), steps if loop.trace else None, assigner.metric.name)
+
+
+def update(
+    centroids: Sequence[Centroid],
+    sums: Sums,
+    empty: str,
+    iteration: int,
+    farthest: Callable[[int], Sequence[Point]],
+) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
+    """Each centroid moves to the exact mean of its points (KM-UPD-1); an empty one follows the policy.
+
+    Returns the new centroids, the empty clusters, and where the ``farthest``
+    policy moved them: to ``farthest(wanted)``, the colours farthest from
+    their own centroid (KM-EMP-2), which each engine finds its own way.
+    """
+    new = [mean(total, n) if n else c for c, total, n in zip(centroids, sums.totals, sums.counts)]
+    empties = [j for j, n in enumerate(sums.counts) if n == 0]
+    relocated: Dict[int, Centroid] = {}
+    if empties and empty == "error":
+        raise EmptyClusterError(f"cluster {empties[0]} is empty at iteration {iteration} (policy 'error')")
+    if empties and empty == "farthest":
+        for j, point in zip(empties, farthest(len(empties))):
+            relocated[j] = new[j] = tuple(Fraction(v) for v in point)
+    return new, empties, relocated
 
 
 def exact_nearest(
@@ -104,100 +140,55 @@ def exact_nearest(
     """
     candidates: Sequence[int] = range(len(centroids))
     if distances is not None:
-        channels = len(point)
-        d1 = min(distances)
-        bounds = [metric.error_bound(d, channels) for d in distances]
-        for d, bound in zip(distances, bounds):
-            if bound is not None and not is_bound(bound):
-                raise bad_bound(metric, bound, d)
+        bounds = [checked_bound(metric, d, len(point)) for d in distances]
         if None not in bounds:
+            d1 = min(distances)
             reach = d1 + bounds[distances.index(d1)]  # type: ignore[operator]
-            candidates = [j for j in candidates if distances[j] - bounds[j] <= reach]  # type: ignore[operator,assignment]
+            candidates = [j for j in candidates if distances[j] - bounds[j] <= reach]  # type: ignore[operator]
     return min(candidates, key=lambda j: (checked_key(metric, point, centroids[j], j), j))
 
 
 class Sums:
-    """Per-cluster weighted channel sums, counts and sums of squares."""
+    """Per-cluster weighted counts and channel sums, and the weighted total of squared norms.
 
-    __slots__ = ("totals", "counts", "squares")
+    They are the exact work behind every mean, and give the inertia without
+    another pass over the points.
+    """
 
-    def __init__(self, k: int, channels: int) -> None:
-        self.totals = [[0] * channels for _ in range(k)]
+    __slots__ = ("counts", "totals", "square_total")
+
+    def __init__(self, k: int, channels: int, square_total: int = 0) -> None:
         self.counts = [0] * k
-        self.squares = [0] * k
+        self.totals = [[0] * channels for _ in range(k)]
+        self.square_total = square_total
 
-    def inertia(self, centroids: Sequence[Centroid]) -> Fraction:
-        """Exact sum of squared Euclidean distances of the points to their centroids.
+    def inertia(self, centres: Sequence[Sequence[Any]]) -> Fraction:
+        """Exact sum of squared Euclidean distances of the points to their cluster's centre (KM-OUT-2).
 
-        Per cluster: sum |x - c|^2 = sum |x|^2 - 2 c . S + n |c|^2.
+        Over clusters, sum |x - c|^2 = sum |x|^2 - 2 c . S + n |c|^2; the
+        first terms add up to ``square_total``.
         """
-        total = Fraction(0)
-        for c, s, n, q in zip(centroids, self.totals, self.counts, self.squares):
+        total: Any = Fraction(self.square_total)
+        for c, s, n in zip(centres, self.totals, self.counts):
             if n:
-                total += q - 2 * sum(a * b for a, b in zip(c, s)) + n * sum(a * a for a in c)
-        return total
+                total += n * sum(a * a for a in c) - 2 * sum(a * b for a, b in zip(c, s))
+        return total  # type: ignore[no-any-return]
 
 
 def accumulate(points: Sequence[Point], weights: Optional[Sequence[int]], labels: Sequence[int], k: int) -> Sums:
-    """Add up each cluster's points (the exact work behind every mean)."""
+    """Add up each cluster's points."""
     sums = Sums(k, len(points[0]))
-    totals, counts, squares = sums.totals, sums.counts, sums.squares
+    totals, counts = sums.totals, sums.counts
+    square_total = 0
     for i, (point, label) in enumerate(zip(points, labels)):
         w = 1 if weights is None else weights[i]
         counts[label] += w
-        squares[label] += w * sum(v * v for v in point)
+        square_total += w * sum(v * v for v in point)
         total = totals[label]
         for ch, v in enumerate(point):
             total[ch] += w * v
+    sums.square_total = square_total
     return sums
-
-
-def update(
-    points: Sequence[Point],
-    labels: Sequence[int],
-    centroids: Sequence[Centroid],
-    sums: Sums,
-    metric: Metric,
-    empty: str,
-    iteration: int,
-) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
-    """Move each centroid to the exact mean of its points; apply the empty-cluster policy.
-
-    Returns the new centroids, the indices of the empty clusters, and the
-    relocations that the ``farthest`` policy made.
-    """
-    return move_centroids(
-        centroids,
-        sums.totals,
-        sums.counts,
-        empty,
-        iteration,
-        lambda wanted: farthest_points(points, labels, centroids, metric, wanted),
-    )
-
-
-def move_centroids(
-    centroids: Sequence[Centroid],
-    totals: Sequence[Sequence[int]],
-    counts: Sequence[int],
-    empty: str,
-    iteration: int,
-    farthest: Callable[[int], Sequence[Point]],
-) -> Tuple[List[Centroid], List[int], Dict[int, Centroid]]:
-    """KM-UPD-1 and KM-EMP-1/2 from each cluster's channel sums and count, shared by every engine.
-
-    ``farthest(wanted)`` gives the colours the ``farthest`` policy moves
-    empty clusters to (KM-EMP-2); each engine finds them its own way.
-    """
-    new = [mean(s, n) if n else c for c, s, n in zip(centroids, totals, counts)]
-    empties = [j for j, n in enumerate(counts) if n == 0]
-    relocated: Dict[int, Centroid] = {}
-    if empties and empty == "error":
-        raise EmptyClusterError(f"cluster {empties[0]} is empty at iteration {iteration} (policy 'error')")
-    if empties and empty == "farthest":
-        for j, point in zip(empties, farthest(len(empties))):
-            relocated[j] = new[j] = tuple(Fraction(v) for v in point)
-    return new, empties, relocated
 
 
 def farthest_points(
@@ -225,83 +216,88 @@ def farthest_points(
     return chosen
 
 
+@dataclass(frozen=True)
+class Loop:
+    """How :func:`iterate` runs: at most ``max_iter`` iterations, the ``empty`` policy, and what it reports."""
+
+    max_iter: int = 300
+    empty: str = "keep"
+    trace: bool = False
+    trace_labels: bool = False
+    progress: Optional[Callable[[Step], None]] = None
+
+    def check(self) -> None:
+        """Refuse an unknown empty-cluster policy or a ``max_iter`` that is not a count."""
+        if self.empty not in EMPTY_POLICIES:
+            raise UsageError(f"unknown empty-cluster policy {self.empty!r}; choose from {', '.join(EMPTY_POLICIES)}")
+        max_iter = self.max_iter
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+            raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+
+
+class Assignment(Protocol):
+    """The assignment step that an engine gives :func:`iterate`."""
+
+    metric: Metric
+    #: The clusters' sums after the last ``assign``.
+    sums: Sums
+
+    def assign(self, centroids: Sequence[Centroid]) -> Optional[int]:
+        """Label every point with its nearest centroid; return the weight that changed label (None the first time)."""
+
+    def ordered_labels(self) -> List[int]:
+        """The labels, one per point in the order the engine was given its points."""
+
+    def farthest(self, wanted: int) -> Sequence[Point]:
+        """KM-EMP-2: up to ``wanted`` colours farthest from their centroid (see :func:`farthest_points`)."""
+
+
+class Points:
+    """The assignment step over a list of points: every pixel, or each distinct colour weighted by its count."""
+
+    def __init__(self, points: Sequence[Point], metric: Metric, weights: Optional[Sequence[int]] = None) -> None:
+        self.points = points
+        self.metric = metric
+        self.weights = weights
+        self.centroids: Sequence[Centroid] = []
+        self.labels: Optional[List[int]] = None
+        self.sums = Sums(0, 0)
+
+    def assign(self, centroids: Sequence[Centroid]) -> Optional[int]:
+        previous = self.labels
+        self.centroids = centroids
+        labels = self.labels = self.label(centroids)
+        self.sums = accumulate(self.points, self.weights, labels, len(centroids))
+        if previous is None:
+            return None
+        if self.weights is None:
+            return sum(a != b for a, b in zip(previous, labels))
+        return sum(w for a, b, w in zip(previous, labels, self.weights) if a != b)
+
+    def label(self, centroids: Sequence[Centroid]) -> List[int]:
+        """The labels for ``centroids`` (the conformance replay decides ties its own way here)."""
+        return assign(self.points, centroids, self.metric)
+
+    def ordered_labels(self) -> List[int]:
+        assert self.labels is not None
+        return self.labels
+
+    def farthest(self, wanted: int) -> List[Point]:
+        assert self.labels is not None
+        return farthest_points(self.points, self.labels, self.centroids, self.metric, wanted)
+
+
 def lloyd(
     points: Sequence[Point],
     centroids: Sequence[Centroid],
     metric: Metric,
     *,
     weights: Optional[Sequence[int]] = None,
-    max_iter: int = 300,
-    empty: str = "keep",
-    trace: bool = False,
-    trace_labels: bool = False,
-    progress: Optional[Callable[[Step], None]] = None,
+    **options: Any,
 ) -> Result:
-    """Run Lloyd's algorithm from the given exact ``centroids``.
+    """Run Lloyd's algorithm over ``points`` (weighted by ``weights``) from the exact ``centroids``.
 
-    Each iteration assigns every point, then updates every centroid.  The
-    run stops when an update changes no centroid (``converged``) or after
-    ``max_iter`` iterations; the labels returned always belong to the
-    centroids returned.
+    ``options`` are those of :class:`Loop`: ``max_iter``, ``empty``,
+    ``trace``, ``trace_labels`` and ``progress``.
     """
-    if empty not in EMPTY_POLICIES:
-        raise UsageError(f"unknown empty-cluster policy {empty!r}; choose from {', '.join(EMPTY_POLICIES)}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    k = len(centroids)
-    centroids = list(centroids)
-    steps: List[Step] = []
-    previous: Optional[List[int]] = None
-    converged = False
-    iterations = 0
-    labels: List[int] = []
-    sums: Optional[Sums] = None
-    while iterations < max_iter:
-        labels = assign(points, centroids, metric)
-        sums = accumulate(points, weights, labels, k)
-        new, empties, relocated = update(points, labels, centroids, sums, metric, empty, iterations)
-        step = Step(
-            iteration=iterations,
-            centroids=tuple(centroids),
-            counts=tuple(sums.counts),
-            inertia=sums.inertia(centroids),
-            changed=_changed(previous, labels, weights),
-            empty=tuple(empties),
-            relocated=relocated,
-            labels=tuple(labels) if trace_labels else None,
-        )
-        if trace:
-            steps.append(step)
-        if progress is not None:
-            progress(step)
-        iterations += 1
-        previous = labels
-        if new == centroids:
-            converged = True
-            break
-        centroids = new
-    if not converged:
-        # max_iter stopped us after an update (or before any step): relabel so
-        # that the labels returned belong to the centroids returned.
-        labels = assign(points, centroids, metric)
-        sums = accumulate(points, weights, labels, k)
-    assert sums is not None
-    return Result(
-        centroids=tuple(centroids),
-        labels=labels,
-        iterations=iterations,
-        converged=converged,
-        inertia_exact=sums.inertia(centroids),
-        counts=tuple(sums.counts),
-        steps=steps if trace else None,
-        metric=metric.name,
-    )
-
-
-def _changed(previous: Optional[List[int]], labels: List[int], weights: Optional[Sequence[int]]) -> Optional[int]:
-    """How many pixels changed cluster since the last iteration (None at the first)."""
-    if previous is None:
-        return None
-    if weights is None:
-        return sum(a != b for a, b in zip(previous, labels))
-    return sum(w for a, b, w in zip(previous, labels, weights) if a != b)
+    return iterate(Points(points, metric, weights), centroids, Loop(**options))

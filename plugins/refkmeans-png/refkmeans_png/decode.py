@@ -38,9 +38,6 @@ from .chunks import Chunk, fail, is_critical, read_chunks
 from .filters import unfilter_row
 from .layout import COLOUR_TYPES, passes, row_bytes, scatter, unpack_row
 
-#: Chunks this decoder reads; every other critical chunk is refused.
-KNOWN_CRITICAL = ("IHDR", "PLTE", "IDAT", "IEND")
-
 
 class Header(NamedTuple):
     """The IHDR fields that matter."""

@@ -27,8 +27,6 @@ from __future__ import annotations
 from itertools import accumulate
 from typing import Dict, Tuple
 
-FILTER_NAMES = ("None", "Sub", "Up", "Average", "Paeth")
-
 _MASKS: Dict[int, Tuple[int, int]] = {}
 _LOW_BYTE = (255).__and__
 
