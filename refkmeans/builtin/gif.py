@@ -76,7 +76,7 @@ def _fail(what: str, offset: int) -> ImageError:
 def lzw_encode(indices: bytes, min_code_size: int) -> bytes:
     """Compress colour indices (each below ``2**min_code_size``) into a GIF LZW code stream.
 
-    >>> lzw_decode(lzw_encode(bytes([0, 1, 1, 1, 1, 0]), 2), 2, 6)
+    >>> bytes(lzw_decode(lzw_encode(bytes([0, 1, 1, 1, 1, 0]), 2), 2, 6))
     b'\\x00\\x01\\x01\\x01\\x01\\x00'
     """
     clear = 1 << min_code_size
