@@ -35,14 +35,14 @@ class InvalidImage(ImageError):
 
 
 def check_shape(width: object, height: object, channels: object, maxval: object, tupltype: object = None) -> None:
-    """Refuse image fields of the wrong type or out of range (an ImageError naming the field).
+    """Refuse image fields of the wrong type or out of range (an InvalidImage naming the field).
 
     Integers only: ``True`` is not a channel count, nor 1.5 a maxval.
     """
     for name, value in (("width", width), ("height", height), ("channels", channels), ("maxval", maxval)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidImage(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    assert isinstance(width, int) and isinstance(height, int) and isinstance(channels, int) and isinstance(maxval, int)
+    assert isinstance(width, int) and isinstance(height, int) and isinstance(channels, int) and isinstance(maxval, int)  # for mypy
     if not (1 <= maxval <= 65535):
         raise InvalidImage(f"maxval must be 1..65535, got {maxval}")
     if not 1 <= channels <= MAX_CHANNELS:

@@ -382,22 +382,27 @@ def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> b
 
 def composite(gif: Gif, index: int) -> Image:
     """Frame ``index`` as a viewer shows it: earlier frames and their disposal applied."""
-    if not 0 <= index < len(gif.frames):
-        raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {len(gif.frames)}")
-    for number, image in enumerate(_composited(gif.width, gif.height, iter(gif.frames))):
-        if number == index:
-            return image
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _pick(_screens(gif.width, gif.height, iter(gif.frames)), index)
 
 
-def _composited(w: int, h: int, frames: Iterator[Frame]) -> Iterator[Image]:
-    """Every frame in turn, composited on the logical screen."""
+def _screens(w: int, h: int, frames: Iterator[Frame]) -> Iterator[_Canvas]:
+    """The screen after each frame is painted (its disposal is applied when the next is asked for)."""
     canvas = _Canvas(w, h)
     for frame in frames:
         canvas.show(frame)
-        del frame
-        yield canvas.image(keep=True)
+        del frame  # only the screen is kept from one frame to the next
+        yield canvas
         canvas.dispose()
+
+
+def _pick(screens: Iterator[_Canvas], index: int) -> Image:
+    """Screen number ``index`` as the image, its array handed over rather than copied."""
+    count = 0
+    for canvas in screens:
+        if count == index:
+            return canvas.image(keep=False)
+        count += 1
+    raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {count}")
 
 
 class _Canvas:
@@ -482,22 +487,13 @@ class _Canvas:
 def decode_frame(data: bytes, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     """Frame ``index`` composited, holding one decoded frame at a time (not every frame before it)."""
     reader = _Reader(data, max_pixels)
-    canvas = _Canvas(reader.width, reader.height)
-    count = 0
-    for frame in reader.frames():
-        canvas.show(frame)
-        del frame
-        if count == index:
-            return canvas.image(keep=False)
-        canvas.dispose()
-        count += 1
-    raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {count}")
+    return _pick(_screens(reader.width, reader.height, reader.frames()), index)
 
 
 def read_frames(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list:
     """Every frame of a GIF, composited, as a list of :class:`Image`."""
     reader = _Reader(data, max_pixels)
-    return list(_composited(reader.width, reader.height, reader.frames()))
+    return [canvas.image(keep=True) for canvas in _screens(reader.width, reader.height, reader.frames())]
 
 
 # -- writing ------------------------------------------------------------------
