@@ -11,7 +11,8 @@ import sys
 from array import array
 from collections import Counter
 from itertools import chain
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from numbers import Integral
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import ImageError
 
@@ -34,15 +35,14 @@ class InvalidImage(ImageError):
     """Fields that make no image (a bug in whoever built it, not a malformed file)."""
 
 
-def check_shape(width: object, height: object, channels: object, maxval: object, tupltype: object = None) -> None:
+def check_shape(width: Any, height: Any, channels: Any, maxval: Any, tupltype: Any = None) -> None:
     """Refuse image fields of the wrong type or out of range (an InvalidImage naming the field).
 
-    Integers only: ``True`` is not a channel count, nor 1.5 a maxval.
+    Integers only (NumPy's included): ``True`` is not a channel count, nor 1.5 a maxval.
     """
     for name, value in (("width", width), ("height", height), ("channels", channels), ("maxval", maxval)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, Integral):
             raise InvalidImage(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    assert isinstance(width, int) and isinstance(height, int) and isinstance(channels, int) and isinstance(maxval, int)  # for mypy
     if not (1 <= maxval <= 65535):
         raise InvalidImage(f"maxval must be 1..65535, got {maxval}")
     if not 1 <= channels <= MAX_CHANNELS:
@@ -87,6 +87,7 @@ class Image:
         tupltype: Optional[str] = None,
     ) -> None:
         check_shape(width, height, channels, maxval, tupltype)
+        width, height, channels, maxval = int(width), int(height), int(channels), int(maxval)
         if not isinstance(samples, array) or samples.typecode != typecode_for(maxval):
             try:
                 samples = array(typecode_for(maxval), samples)

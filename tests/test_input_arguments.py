@@ -217,3 +217,10 @@ def test_the_plugins_command_prints_the_conflicts(capsys: pytest.CaptureFixture[
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "conflict: codec 'aaa-greedy' from aaa-greedy_plugin also claims .ppm, which 'netpbm'" in out
+
+
+def test_numpy_integers_are_integers() -> None:
+    np = pytest.importorskip("numpy")
+    image = Image(np.int64(2), np.int32(1), np.uint8(1), np.uint16(255), [3, 4])
+    assert (image.width, image.height, image.channels, image.maxval) == (2, 1, 1, 255)
+    assert all(type(v) is int for v in (image.width, image.height, image.channels, image.maxval))
