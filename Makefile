@@ -18,7 +18,7 @@ demo: $(DEMO_VENV)/.installed
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check refkmeans tests plugins benchmarks peers
 	$(TEST_VENV)/bin/mypy refkmeans $(PLUGIN_PACKAGES)
-	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
+	REFKMEANS_REQUIRE_PLUGINS=1 $(TEST_VENV)/bin/python -m pytest -n auto --cov=refkmeans --cov-report=term --cov-fail-under=95 -q
 
 # The speed benchmark (not part of `make test`): every contender on every input,
 # interleaved, best of 3; prints a table and writes bench-output/quantize_speed.json.
@@ -56,9 +56,15 @@ $(DEMO_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	$(DEMO_VENV)/bin/python -m pip install $(PIP_FLAGS) -e . $(addprefix -e ,$(PLUGINS))
 	touch $@
 
-$(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
+# With npm, the JavaScript peer's package too (into the gitignored peers/js/node_modules),
+# so the tests never reach the network; without npm (or the registry), its tests skip.
+$(TEST_VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS) peers/js/package.json
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[test]' $(addprefix -e ,$(PLUGINS))
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix peers/js --no-audit --no-fund --no-package-lock --loglevel=error \
+		|| echo "make: npm install failed; the ml-kmeans peer's tests will be skipped"; \
+	else echo "make: no npm; the ml-kmeans peer's tests will be skipped"; fi
 	touch $@
 
 clean:

@@ -17,8 +17,11 @@ POLICIES = ("keep", "farthest", "error")
 
 
 def distance(metric, x, c):
-    """Exact distance (KM-ASN-3); euclidean is represented by its square, which orders identically."""
-    diffs = [Fraction(a) - Fraction(b) for a, b in zip(x, c)]
+    """Exact distance (KM-ASN-3); euclidean is represented by its square, which orders identically.
+
+    ``x`` and ``c`` hold ints or Fractions (oracle_kmeans converts once), so every difference is exact.
+    """
+    diffs = [a - b for a, b in zip(x, c)]
     if metric in ("euclidean", "sqeuclidean"):
         return sum(d * d for d in diffs)
     if metric == "manhattan":
@@ -34,16 +37,17 @@ def sq_euclidean(x, c):
 
 def assign(pixels, centroids, metric):
     """KM-ASN-1/2: nearest centroid, lowest index on an exact tie.  Returns (labels, distances)."""
-    labels, dists = [], []
+    nearest = {}  # a colour's (label, distance): the same for every pixel of that colour
     for x in pixels:
+        if x in nearest:
+            continue
         best_j, best_d = None, None
         for j, c in enumerate(centroids):
             d = distance(metric, x, c)
             if best_d is None or d < best_d:  # strict: an equal later centroid never wins
                 best_j, best_d = j, d
-        labels.append(best_j)
-        dists.append(best_d)
-    return labels, dists
+        nearest[x] = best_j, best_d
+    return [nearest[x][0] for x in pixels], [nearest[x][1] for x in pixels]
 
 
 def inertia(pixels, centroids, labels):

@@ -1,9 +1,11 @@
 """Tests for the ``refkmeans`` command line: commands, reports, exit codes, files.
 
-Most tests run ``python -m refkmeans`` in a subprocess (with the repository on
-PYTHONPATH and the test's own folder as the working directory); a few call
-``refkmeans.cli.main.main`` in-process for paths that are awkward to reach
-from outside (internal errors, Ctrl-C, a closed pipe).
+Most tests call ``refkmeans.cli.main.main`` in this process through
+:func:`run`, which gives it a working folder, an environment and standard
+streams and returns what a process would (exit code, stdout and stderr as
+bytes).  :func:`run_process` runs a real ``python -m refkmeans`` for what only
+a process shows; one test checks that both agree on each kind of outcome.
+Signals and interrupted writes are in tests/test_hardening_faults.py.
 
 Images are tiny and made here, byte by byte, so every run takes a fraction of
 a second; the output is parsed with a small P6 reader in this file, so the
@@ -17,11 +19,9 @@ import json
 import math
 import os
 import re
-import signal
 import stat
 import subprocess
 import sys
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from refkmeans import Image, write
 from refkmeans.cli import main as cli_main
 from refkmeans.cli import plugins_cmd, quantize_cmd
 from refkmeans.cli.progress import Progress
+from refkmeans.plugins import LOAD_ENV, reset_registry
 from refkmeans.result import Step
 from refkmeans.scene import scene
 
@@ -69,24 +70,47 @@ SAMPLE = ppm_bytes(W, H, sample_pixels())
 
 
 def env() -> dict[str, str]:
+    """The environment of a real ``python -m refkmeans`` child."""
     e = dict(os.environ)
     e["PYTHONPATH"] = str(REPO) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.pop("REFKMEANS_DEBUG", None)
     # These tests pin the core's own behaviour; the first-party plugins
-    # (PNG, Pillow, colour) are tested through the CLI in their own files.
-    e["REFKMEANS_LOAD_PLUGINS"] = ""
+    # (PNG, Pillow, colour) are tested through the CLI in their own folders.
+    e[LOAD_ENV] = ""
     return e
 
 
-def run(cwd: Path, *args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "refkmeans", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        env=env(),
-        timeout=timeout,
-    )
+def run_process(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """``python -m refkmeans ARGS`` in a real process: for what only a process shows."""
+    return subprocess.run([sys.executable, "-m", "refkmeans", *args], cwd=cwd, input=stdin, capture_output=True, env=env())
+
+
+def run(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """``refkmeans ARGS`` in this process, seen as a process would be: working folder,
+    environment, standard streams (bytes) and exit code; argparse's exits included."""
+    saved = os.getcwd(), dict(os.environ), sys.stdin, sys.stdout, sys.stderr
+    streams = [io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="\n", write_through=True) for _ in range(2)]
+    os.chdir(cwd)
+    os.environ.update({LOAD_ENV: ""})
+    os.environ.pop("REFKMEANS_DEBUG", None)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
+    sys.stdout, sys.stderr = streams
+    reset_registry()
+    try:
+        try:
+            code = cli_main.main(list(args))
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        for stream in streams:
+            stream.flush()
+    finally:
+        os.chdir(saved[0])
+        os.environ.clear()
+        os.environ.update(saved[1])
+        sys.stdin, sys.stdout, sys.stderr = saved[2:]
+        reset_registry()
+    out, err = (stream.buffer.getvalue() for stream in streams)  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["refkmeans", *args], code, out, err)
 
 
 def err(proc: subprocess.CompletedProcess) -> str:
@@ -656,35 +680,63 @@ def test_demo_bad_size_exits_2(tmp_path: Path, size: str) -> None:
     assert not (tmp_path / "D").exists()
 
 
-# -- Ctrl-C -------------------------------------------------------------------------
+# -- the parser: every command listed, only the one run imported ---------------------
 
 
-def test_ctrl_c_exits_130_with_one_line_and_leaves_no_files(tmp_path: Path) -> None:
-    write(str(tmp_path / "big.ppm"), scene(200, 150))
-    before = listing(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "refkmeans", "quantize", "big.ppm", "--engine", "plain", "-q", "-o", "out.ppm"],
-        cwd=tmp_path,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # A shell's background job may inherit SIGINT ignored; Python then keeps ignoring it.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        time.sleep(1.0)
-        assert proc.poll() is None, "quantize finished before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130
-    assert stderr.decode() == "refkmeans: interrupted\n"
-    assert stdout == b""
-    assert listing(tmp_path) == before
-    assert temp_files(tmp_path) == []
+def test_every_command_is_listed_with_its_help_and_builds_its_own_options() -> None:
+    listing_only = cli_main.build_parser("")
+    full = cli_main.build_parser()
+    choices = [a for a in full._actions if a.dest == "command"][0]
+    listed = [a for a in listing_only._actions if a.dest == "command"][0]
+    assert [(c.dest, c.help) for c in listed._choices_actions] == [(c.dest, c.help) for c in choices._choices_actions]
+    assert [c.dest for c in choices._choices_actions] == [name for name, _, _ in cli_main.COMMANDS]
+    for name, _, _ in cli_main.COMMANDS:
+        assert len(choices.choices[name]._actions) > 1, name  # more than --help: the module added its options
+        assert len(listed.choices[name]._actions) == 1, name  # --help alone: nothing was built
+    assert full.format_help() == listing_only.format_help()
+
+
+LOADED = """
+import sys
+from refkmeans.cli.main import main
+code = main(sys.argv[1:])
+print(code, sorted({m for m in sys.modules if m.startswith("refkmeans.cli.") or m.startswith("refkmeans.conformance")}))
+"""
+
+
+def test_a_command_imports_its_own_module_and_not_the_others(work: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", LOADED, "quantize", "in.ppm", "-k", "2", "-q"],
+                          cwd=work, capture_output=True, text=True, env=env())
+    code, modules = done.stdout.split(" ", 1)
+    assert code == "0", done.stderr
+    assert "'refkmeans.cli.quantize_cmd'" in modules
+    for other in ("refkmeans.cli.conform", "refkmeans.cli.vectors", "refkmeans.cli.animate", "refkmeans.conformance"):
+        assert f"'{other}'" not in modules, other
+
+
+# -- a real process ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code, args",
+    [
+        (0, ("quantize", "in.ppm", "-k", "2", "-o", "-")),  # the image on stdout
+        (2, ("quantize", "in.ppm", "-k", "0")),  # refkmeans's own check
+        (2, ("quantize", "in.ppm", "--no-such-option")),  # argparse's
+        (3, ("quantize", "missing.ppm")),
+        (5, ("quantize", "in.ppm", "-o", "no/such/folder/out.ppm")),
+        (0, ("--version",)),
+    ],
+    ids=["success", "usage", "argparse", "input", "output", "version"],
+)
+def test_a_real_process_and_the_in_process_runner_agree(work: Path, code: int, args: tuple[str, ...]) -> None:
+    """Exit code, stdout and stderr byte for byte, and the files left behind."""
+    real = run_process(work, *args)
+    after_real = listing(work)
+    here = run(work, *args)
+    assert (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert listing(work) == after_real
+    assert real.returncode == code, real.stderr
 
 
 # -- in-process: main() itself -------------------------------------------------------
@@ -799,7 +851,7 @@ def test_closed_stdout_pipe_exits_quietly(work: Path) -> None:
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "refkmeans", "quantize", "in.ppm", "-k", "2", "-q", "-o", "-"],
-            cwd=work, env=env(), stdout=writer, stderr=subprocess.PIPE, timeout=60,
+            cwd=work, env=env(), stdout=writer, stderr=subprocess.PIPE,
         )
     finally:
         os.close(writer)

@@ -34,8 +34,11 @@ FLAGS = {c.id: set(c.flags) for c in SUITE}
 
 @pytest.fixture(scope="module")
 def runs():
-    """Every peer that can run here, on the whole suite (the npm peer is installed first if possible)."""
-    verdicts.install_ml_kmeans(timeout=90)
+    """Every peer that can run here, on the whole suite.
+
+    The npm peer is what ``make test`` installed into peers/js/node_modules; the
+    tests never install it (no network), and skip it with the reason when it is absent.
+    """
     return {peer.name: (run, reason) for peer, run, reason in verdicts.run_peers(SUITE)}
 
 

@@ -201,7 +201,7 @@ def run_limited(args: list[str], **options: object) -> subprocess.CompletedProce
 
     return subprocess.run(
         [sys.executable, "-m", "refkmeans", *args],
-        preexec_fn=cap, capture_output=True, text=True, timeout=120, **options,  # type: ignore[call-overload]
+        preexec_fn=cap, capture_output=True, text=True, **options,  # type: ignore[call-overload]
     )
 
 

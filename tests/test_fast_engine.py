@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 import random
-import time
+import threading
 from array import array
 from collections import Counter
 from contextlib import contextmanager
@@ -434,14 +434,24 @@ def test_progress_names_each_phase_once_the_run_is_slow():
 
 
 def test_progress_announces_a_long_phase_while_it_runs():
-    stream = io.StringIO()
-    progress = Progress(10, delay=0.05, stream=stream)
+    """The ticker thread, not a later update, shows the phase once the (hand-driven) clock passes the delay."""
+    now = [0.0]
+    written = threading.Event()
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            count = super().write(text)
+            written.set()
+            return count
+
+    stream = Stream()
+    progress = Progress(10, delay=0.01, stream=stream, clock=lambda: now[0])
     progress.phase("counting colours")
-    deadline = time.monotonic() + 5
-    while "counting colours" not in stream.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert stream.getvalue() == ""  # the clock has not moved: too early
+    now[0] = 5.0
+    written.wait()  # the ticker writes; nothing else will
     progress.done()
-    assert "refkmeans: counting colours..." in stream.getvalue()
+    assert stream.getvalue() == "refkmeans: counting colours...\n"
     assert not progress._ticker.is_alive()
 
 

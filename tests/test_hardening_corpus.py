@@ -25,7 +25,7 @@ CASES = all_cases()
 
 
 def run_cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "refkmeans", *args], capture_output=True, text=True, cwd=folder, env=env)
 
 

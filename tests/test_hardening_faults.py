@@ -16,14 +16,12 @@ import errno
 import os
 import random
 import resource
-import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
@@ -50,7 +48,7 @@ def snapshot(folder: Path) -> Dict[str, bytes]:
 
 def environment(inject: Optional[Path] = None) -> Dict[str, str]:
     paths = ([str(inject)] if inject else []) + [str(ROOT)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONDONTWRITEBYTECODE="1", REFKMEANS_LOAD_PLUGINS="")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), REFKMEANS_LOAD_PLUGINS="")
     env.pop("REFKMEANS_DEBUG", None)
     return env
 
@@ -231,36 +229,43 @@ def _start(work: Path, *args: str, inject: Optional[Path] = None) -> subprocess.
     )
 
 
-def _wait_for_progress(process: subprocess.Popen, timeout: float = 60) -> str:
-    """Read stderr until the first progress line: the run is then mid-way through k-means."""
-    deadline = time.monotonic() + timeout
-    seen = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 0.5)
-        if ready:
-            chunk = os.read(process.stderr.fileno(), 4096)
-            if not chunk:
-                break
-            seen += chunk
-            if b"refkmeans: iteration" in seen:
-                return seen.decode()
-    process.kill()
-    raise AssertionError(f"no progress line within {timeout} s: {seen!r}")
+#: Injected into the child: after the first iteration of k-means, say so on stderr and
+#: wait for a signal.  The test sends its signal only after reading that line, so the
+#: run is mid-way through k-means however fast or slow the machine is.
+PAUSE_AFTER_THE_FIRST_ITERATION = """
+    import signal, sys
+    from refkmeans.cli.progress import Progress
+
+    def paused(self, step):
+        sys.stderr.write("paused in k-means\\n")
+        sys.stderr.flush()
+        while True:
+            signal.pause()  # the signal's handler raises; nothing else wakes this up
+
+    Progress.__call__ = paused
+"""
 
 
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_in_the_middle_of_k_means_leaves_the_old_output(tmp_path: Path, sig, code: int, word: str) -> None:
     """Ctrl-C (or SIGTERM) while k-means runs: exit 130 (143), the existing output untouched."""
-    (tmp_path / "noise.ppm").write_bytes(ppm(110, 110, seed=7))
-    (tmp_path / "out.ppm").write_bytes(b"the previous result")
-    before = snapshot(tmp_path)
-    process = _start(tmp_path, "quantize", "noise.ppm", "-k", "64", "--engine", "plain", "-o", "out.ppm", "--force")
-    progress = _wait_for_progress(process)
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(textwrap.dedent(PAUSE_AFTER_THE_FIRST_ITERATION))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "noise.ppm").write_bytes(ppm(20, 20, seed=7))
+    (work / "out.ppm").write_bytes(b"the previous result")
+    before = snapshot(work)
+    process = _start(work, "quantize", "noise.ppm", "-k", "8", "--engine", "plain", "-o", "out.ppm", "--force", inject=inject)
+    assert process.stderr is not None
+    first = process.stderr.readline()  # blocks until the child is paused inside k-means
+    assert first == b"paused in k-means\n", first + process.stderr.read()
     process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
     assert process.returncode == code, err
-    assert (progress + err.decode()).rstrip().endswith(f"refkmeans: {word}")
-    assert snapshot(tmp_path) == before
+    assert err.decode() == f"refkmeans: {word}\n"
+    assert snapshot(work) == before
 
 
 INTERRUPT_WHILE_WRITING = """
@@ -277,10 +282,9 @@ INTERRUPT_WHILE_WRITING = """
 
 
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_a_signal_while_the_output_is_written_leaves_no_partial_file(work: Path, sig: str, code: int) -> None:
+def test_a_signal_while_the_output_is_written_leaves_no_partial_file(work: Path, tmp_path_factory, sig: str, code: int) -> None:
     """The signal arrives between writing the temporary file and renaming it: nothing changes."""
-    inject = work / "inject"
-    inject.mkdir()
+    inject = tmp_path_factory.mktemp("inject")  # outside ``work``: Python may cache its bytecode there
     (inject / "sitecustomize.py").write_text(textwrap.dedent(INTERRUPT_WHILE_WRITING.format(signal=sig)))
     (work / "out.ppm").write_bytes(b"the previous result")
     before = snapshot(work)
@@ -347,8 +351,7 @@ def test_sigterm_during_a_command_exits_143_in_process(tmp_path: Path, monkeypat
     from refkmeans.cli import quantize_cmd
 
     def terminated(args) -> int:
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)  # the handler raises long before this ends
+        signal.raise_signal(signal.SIGTERM)  # runs the handler before it returns
         return 0
 
     previous = signal.getsignal(signal.SIGTERM)

@@ -18,7 +18,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from test_plugins import GOOD_PLUGIN  # the well-behaved plugin, shared with the host's own tests
 
 from refkmeans import Image, ImageError, PluginError, hookimpl, kmeans, quantize
 from refkmeans.codec import Codec
@@ -202,12 +201,6 @@ def test_a_bug_outside_the_metric_is_not_blamed_on_it(monkeypatch) -> None:
     monkeypatch.setattr(refkmeans.engine.lloyd, "accumulate", math.sqrt)
     with pytest.raises(TypeError):
         kmeans(PIXELS, init=START, metric="bad", registry=registry_with_metric(Returns(1.0)))
-
-
-def test_a_call_kmeans_cannot_bind_is_left_alone() -> None:
-    """The guard only adds names: a wrong call is Python's own TypeError."""
-    with pytest.raises(TypeError):
-        kmeans()  # type: ignore[call-arg]
 
 
 def test_after_a_metric_fails_the_other_metrics_still_work() -> None:
@@ -395,22 +388,13 @@ HOOK_RAISES_PLUGIN = """
 """
 
 
-def install(site: Path, dist: str, module: str, source: str) -> None:
-    info = site / f"{dist}-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[refkmeans]\n{dist} = {module}\n")
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-
-
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    site = tmp_path / "site"
-    site.mkdir()
-    install(site, "refkmeans-nan", "nan_plugin", NAN_PLUGIN)
-    install(site, "refkmeans-good", "good_plugin", GOOD_PLUGIN)
-    install(site, "refkmeans-broken", "broken_plugin", "import no_such_module_anywhere\n")
-    install(site, "refkmeans-raises", "raises_plugin", HOOK_RAISES_PLUGIN)
+def plugins(site: Path, install_plugin) -> Path:
+    """Three misbehaving plugins and a good one, installed in ``site``."""
+    install_plugin("refkmeans-nan", "nan_plugin", NAN_PLUGIN)
+    install_plugin("refkmeans-good", "good_plugin")
+    install_plugin("refkmeans-broken", "broken_plugin", "import no_such_module_anywhere\n")
+    install_plugin("refkmeans-raises", "raises_plugin", HOOK_RAISES_PLUGIN)
     return site
 
 
@@ -420,10 +404,10 @@ def cli(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "refkmeans", *args], capture_output=True, text=True, env=env, cwd=cwd)
 
 
-def test_cli_names_the_plugin_whose_metric_returns_nan_and_writes_nothing(site: Path, tmp_path: Path) -> None:
+def test_cli_names_the_plugin_whose_metric_returns_nan_and_writes_nothing(plugins: Path, tmp_path: Path) -> None:
     source = tmp_path / "in.ppm"
     write(str(source), quantize(Image(2, 2, 3, 255, bytes(range(12))), k=4, init="first").image)
-    run = cli(site, tmp_path, "quantize", "in.ppm", "-k", "2", "--metric", "nan", "-o", "out.ppm")
+    run = cli(plugins, tmp_path, "quantize", "in.ppm", "-k", "2", "--metric", "nan", "-o", "out.ppm")
     assert run.returncode == 4
     assert run.stderr == (
         "refkmeans: error: metric 'nan' from refkmeans-nan returned nan as the distance from pixel (0, 1, 2) "
@@ -432,14 +416,14 @@ def test_cli_names_the_plugin_whose_metric_returns_nan_and_writes_nothing(site: 
     assert not (tmp_path / "out.ppm").exists()
 
 
-def test_cli_keeps_working_beside_broken_plugins(site: Path, tmp_path: Path) -> None:
+def test_cli_keeps_working_beside_broken_plugins(plugins: Path, tmp_path: Path) -> None:
     """A plugin that fails to import and one whose hook raises are reported; the rest work."""
     source = tmp_path / "in.pgm"
     source.write_bytes(b"P5 4 1 255\n\x00\x0a\xc8\xd2")
-    good = cli(site, tmp_path, "quantize", "in.pgm", "-k", "2", "--init", "first", "--metric", "maximum", "-o", "out.pgm", "-q")
+    good = cli(plugins, tmp_path, "quantize", "in.pgm", "-k", "2", "--init", "first", "--metric", "maximum", "-o", "out.pgm", "-q")
     assert good.returncode == 0, good.stderr
     assert (tmp_path / "out.pgm").read_bytes() == b"P5\n4 1\n255\n\x05\x05\xcd\xcd"
-    listing = cli(site, tmp_path, "plugins")
+    listing = cli(plugins, tmp_path, "plugins")
     assert listing.returncode == 0
     assert "failed: refkmeans-broken 1.0: failed to load: ModuleNotFoundError: No module named 'no_such_module_anywhere'" in listing.stdout
     assert "failed: refkmeans-raises 1.0: raised in its initializer hook: RuntimeError: cannot start" in listing.stdout

@@ -89,7 +89,7 @@ def test_dev_stdin_as_input_writes_the_default_output_in_the_current_folder(grey
     with open(grey, "rb") as stdin:
         run = subprocess.run(
             [sys.executable, "-m", "refkmeans", "quantize", "/dev/stdin", "-k", "1", "-q"],
-            stdin=stdin, cwd=work, capture_output=True, text=True, timeout=120,
+            stdin=stdin, cwd=work, capture_output=True, text=True,
         )
     leftover = Path("/dev/stdin-k1.ppm")
     if leftover.exists() and leftover.is_file():  # only a failing run creates it

@@ -7,7 +7,7 @@ specification, not computed with the code under test.
 from __future__ import annotations
 
 import io
-import time
+import sys
 import tracemalloc
 from array import array
 
@@ -349,7 +349,6 @@ def test_huge_declared_size_below_the_limit_fails_without_allocating(
 ) -> None:
     data = header + b"1 " * 8
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         message = error_of(data, max_pixels=10**12)
         _, peak = tracemalloc.get_traced_memory()
@@ -357,7 +356,6 @@ def test_huge_declared_size_below_the_limit_fails_without_allocating(
         tracemalloc.stop()
     assert "premature end of file in the raster" in message
     assert peak < 1_000_000
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(
@@ -792,11 +790,21 @@ def test_pillow_written_ppm_and_pgm_decode_to_the_same_samples() -> None:
         assert image.samples.tobytes() == original.tobytes()
 
 
-def test_large_raw_image_decodes_quickly() -> None:
+def test_a_large_raw_image_is_decoded_in_bulk_not_pixel_by_pixel() -> None:
+    """A million pixels in fewer than 10 000 function calls: no Python work per pixel (counted, not timed)."""
     width, height = 1000, 1000
     raster = bytes(range(256)) * (3 * width * height // 256 + 1)
     data = b"P6 %d %d 255\n" % (width, height) + raster
-    started = time.perf_counter()
-    image = decode(data)
-    assert time.perf_counter() - started < 2.0
+    calls = 0
+
+    def count(frame, event, arg) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        image = decode(data)
+    finally:
+        sys.setprofile(None)
+    assert calls < 10_000, calls
     assert image.samples.tobytes() == raster[: 3 * width * height]

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import types
 from fractions import Fraction
 from pathlib import Path
@@ -163,7 +162,7 @@ def test_builtins_are_always_registered_and_described():
     assert all(row["description"] for row in info["metrics"] + info["initializers"])
 
 
-def test_the_registry_is_shared_until_reset():
+def test_the_registry_is_shared_until_reset(fresh_registry):
     first = get_registry(load_entrypoints=False)
     assert get_registry(load_entrypoints=False) is first
     reset_registry()
@@ -172,32 +171,6 @@ def test_the_registry_is_shared_until_reset():
 
 # Entry-point loading is tested in a subprocess with fake installed
 # distributions on sys.path, so the test run's own environment is untouched.
-
-GOOD_PLUGIN = """
-    from fractions import Fraction
-    from refkmeans import hookimpl
-    from refkmeans.metric import Metric
-
-    class Maximum(Metric):
-        name = "maximum"
-        def distance(self, a, b):
-            return max(abs(x - y) for x, y in zip(a, b))
-        def key(self, a, b):
-            return max(abs(Fraction(x) - y) for x, y in zip(a, b))
-
-    @hookimpl
-    def refkmeans_register_metrics(register):
-        register(Maximum())
-"""
-
-
-def fake_distribution(site: Path, dist: str, version: str, module: str, source: str) -> None:
-    info = site / f"{dist}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[refkmeans]\n{dist} = {module}\n")
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-
 
 def plugins_json(site: Path, *args: str, env_extra=None) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(site)]))
@@ -214,14 +187,15 @@ def plugins_json(site: Path, *args: str, env_extra=None) -> dict:
 
 
 @pytest.fixture
-def site(tmp_path):
-    fake_distribution(tmp_path, "refkmeans-good", "1.2.3", "good_plugin", GOOD_PLUGIN)
-    fake_distribution(tmp_path, "refkmeans-broken", "0.0.1", "broken_plugin", "raise ImportError('no such thing')\n")
-    return tmp_path
+def plugins(site, install_plugin):
+    """A good plugin and one that fails to import, installed in ``site``."""
+    install_plugin("refkmeans-good", "good_plugin", version="1.2.3")
+    install_plugin("refkmeans-broken", "broken_plugin", "raise ImportError('no such thing')\n", version="0.0.1")
+    return site
 
 
-def test_a_broken_entry_point_is_reported_with_name_and_version_and_the_rest_load(site):
-    info = plugins_json(site)
+def test_a_broken_entry_point_is_reported_with_name_and_version_and_the_rest_load(plugins):
+    info = plugins_json(plugins)
     assert "maximum" in {row["name"] for row in info["metrics"]}
     assert info["failures"] == [
         {"name": "refkmeans-broken", "version": "0.0.1", "message": "failed to load: ImportError: no such thing"}
@@ -229,16 +203,16 @@ def test_a_broken_entry_point_is_reported_with_name_and_version_and_the_rest_loa
     assert {"name": "refkmeans-good", "version": "1.2.3"} in info["plugins"]
 
 
-def test_load_plugins_variable_restricts_and_empty_loads_none(site):
-    only_good = plugins_json(site, env_extra={"REFKMEANS_LOAD_PLUGINS": "refkmeans-good"})
+def test_load_plugins_variable_restricts_and_empty_loads_none(plugins):
+    only_good = plugins_json(plugins, env_extra={"REFKMEANS_LOAD_PLUGINS": "refkmeans-good"})
     assert only_good["failures"] == [] and "maximum" in {r["name"] for r in only_good["metrics"]}
-    none = plugins_json(site, env_extra={"REFKMEANS_LOAD_PLUGINS": ""})
+    none = plugins_json(plugins, env_extra={"REFKMEANS_LOAD_PLUGINS": ""})
     assert none["failures"] == [] and "maximum" not in {r["name"] for r in none["metrics"]}
     assert "euclidean" in {r["name"] for r in none["metrics"]}  # built-ins cannot be disabled
 
 
-def test_no_plugins_flag_loads_no_third_party_plugin(site):
-    info = plugins_json(site, "--no-plugins")
+def test_no_plugins_flag_loads_no_third_party_plugin(plugins):
+    info = plugins_json(plugins, "--no-plugins")
     assert info["failures"] == [] and "maximum" not in {r["name"] for r in info["metrics"]}
 
 

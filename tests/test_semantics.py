@@ -19,32 +19,19 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from oracle import (
+    METRICS,
+    POLICIES,
+    SplitMix64,
+    init_kmeanspp,
+    init_random,
+    oracle_kmeans,
+    palette,
+    sq_euclidean,
+)
 
 import refkmeans
 from refkmeans import EmptyClusterError, UsageError
-
-try:
-    from tests.oracle import (
-        METRICS,
-        POLICIES,
-        SplitMix64,
-        init_kmeanspp,
-        init_random,
-        oracle_kmeans,
-        palette,
-        sq_euclidean,
-    )
-except ImportError:  # pragma: no cover - tests/ imported as a rootdir-less module
-    from oracle import (  # type: ignore[no-redef]
-        METRICS,
-        POLICIES,
-        SplitMix64,
-        init_kmeanspp,
-        init_random,
-        oracle_kmeans,
-        palette,
-        sq_euclidean,
-    )
 
 F = Fraction
 ENGINES = ("plain", "histogram")

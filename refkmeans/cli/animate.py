@@ -23,8 +23,8 @@ from .progress import Progress
 from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("animate", help="a GIF of k-means at work, one frame per iteration", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("animate", help=help, description=__doc__)
     add_image_argument(parser)
     parser.add_argument("-o", "--output", help="output GIF (- for standard output); default IMAGE-kK-animation.gif")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")

@@ -27,8 +27,8 @@ from .report import report_lines
 from .source import add_image_argument, check_output, load_image
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("compare", help="a before/after picture of a quantization", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("compare", help=help, description=__doc__)
     add_image_argument(parser)
     parser.add_argument("-o", "--output", help="output picture (- for standard output); default IMAGE-kK-compare.png")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")

@@ -20,17 +20,14 @@ from ..conformance.report import summary_line, verdict_lines
 from ..conformance.suite import run_suite, select
 from ..conformance.tolerance import CLASSES
 from ..conformance.vectors import load_suite
-from ..errors import UsageError
+from ..errors import ExitCode, UsageError
 from ..files import write_atomic
 
-#: Exit status when the candidate is not conformant (or ``vectors --check`` finds a difference).
-EXIT_NOT_CONFORMANT = 7
 
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser = sub.add_parser(
         "conform",
-        help="certify an implementation against the golden vectors",
+        help=help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -86,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             write_atomic(args.json, text.encode("utf-8"))
-    return 0 if result.conformant else EXIT_NOT_CONFORMANT
+    return ExitCode.OK if result.conformant else ExitCode.NOT_CONFORMANT
 

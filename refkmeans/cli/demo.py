@@ -15,8 +15,8 @@ from .progress import Progress
 from .report import report_lines
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("demo", help="quantize the built-in demo scene", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("demo", help=help, description=__doc__)
     parser.add_argument("--out-dir", default="demo-output", help="folder for the files (default demo-output)")
     parser.add_argument("--size", default="240x160", help="scene size WxH (default 240x160)")
     parser.add_argument("--force", "-f", action="store_true", help="replace existing files")

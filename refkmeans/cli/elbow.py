@@ -25,8 +25,8 @@ from ..teach.svg import elbow_index, elbow_svg
 from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("elbow", help="plot inertia against k (the elbow plot)", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("elbow", help=help, description=__doc__)
     add_image_argument(parser)
     parser.add_argument("-o", "--output", help="output SVG (- for standard output); default IMAGE-elbow.svg")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")

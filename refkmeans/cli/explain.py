@@ -24,8 +24,8 @@ def _pixel(text: str) -> tuple:
     return x, y
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("explain", help="narrate the first k-means iterations, pixel by pixel", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("explain", help=help, description=__doc__)
     add_image_argument(parser)
     parser.add_argument("--iterations", type=int, default=2, help="how many iterations to narrate (default 2)")
     parser.add_argument(

@@ -10,6 +10,7 @@ output is left behind.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -20,25 +21,52 @@ from typing import Any, Iterator, List, Optional
 
 from .. import __version__
 from ..errors import ExitCode, RefKMeansError
-from . import animate, compare, conform, demo, elbow, explain, plot, plugins_cmd, quantize_cmd, vectors
 
-COMMANDS = (quantize_cmd, demo, plugins_cmd, explain, animate, elbow, compare, plot, conform, vectors)
+#: Every command: its name, the module under refkmeans.cli that defines it, its one-line help.
+#: Only the module of the command being run is imported, so start-up stays quick
+#: (``conform`` alone would pull in the whole conformance kit).
+COMMANDS = (
+    ("quantize", "quantize_cmd", "reduce an image to k colours"),
+    ("demo", "demo", "quantize the built-in demo scene"),
+    ("plugins", "plugins_cmd", "list plugins and what they register"),
+    ("explain", "explain", "narrate the first k-means iterations, pixel by pixel"),
+    ("animate", "animate", "a GIF of k-means at work, one frame per iteration"),
+    ("elbow", "elbow", "plot inertia against k (the elbow plot)"),
+    ("compare", "compare", "a before/after picture of a quantization"),
+    ("plot", "plot", "draw a trace as SVG: inertia per iteration, or the palette"),
+    ("conform", "conform", "certify an implementation against the golden vectors"),
+    ("vectors", "vectors", "write (or --check) the golden vectors"),
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, one sub-command per module in COMMANDS."""
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The argument parser: every command listed with its help, ``command``'s options in full.
+
+    ``None`` builds every command's options (importing every module); a name that
+    is no command builds none, which is all ``--help``, ``--version`` and a usage error need.
+    """
     parser = argparse.ArgumentParser(prog="refkmeans", description="The reference k-means colour quantizer.")
     parser.add_argument("--version", action="version", version=f"refkmeans {__version__}")
     parser.add_argument("--no-plugins", action="store_true", help="load no third-party plugins")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name, module, help in COMMANDS:
+        if command is None or name == command:
+            importlib.import_module(f"{__package__}.{module}").add_parser(sub, help)
+        else:
+            sub.add_parser(name, help=help)  # listed only; never parsed in this run
     return parser
+
+
+def command_name(argv: List[str]) -> Optional[str]:
+    """The command the arguments name: the first one that is not an option (no top-level option takes a value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command line and return the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    name = command_name(argv)
+    parser = build_parser(name or "")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)

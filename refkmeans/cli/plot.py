@@ -24,8 +24,8 @@ from .source import check_output, require_extension
 KINDS = ("inertia", "palette")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("plot", help="draw a trace as SVG: inertia per iteration, or the palette", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("plot", help=help, description=__doc__)
     parser.add_argument("trace", help="a trace file (JSON Lines; - for standard input)")
     parser.add_argument("--kind", choices=KINDS, default="inertia", help="what to draw (default inertia)")
     parser.add_argument("-o", "--output", help="output SVG (- for standard output); default TRACE-KIND.svg")

@@ -11,22 +11,31 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 from ..result import Step
 
 
 class Progress:
-    """Call with each Step; prints nothing until ``delay`` seconds have passed."""
+    """Call with each Step; prints nothing until ``delay`` seconds have passed.
+
+    ``clock`` is what "seconds" are read from; tests pass a hand-driven one.
+    """
 
     def __init__(
-        self, max_iter: int, delay: float = 1.0, stream: Optional[TextIO] = None, enabled: bool = True
+        self,
+        max_iter: int,
+        delay: float = 1.0,
+        stream: Optional[TextIO] = None,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_iter = max_iter
         self.delay = delay
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
         self.last = 0.0
         self.shown = False
         self.tty = self.stream.isatty()
@@ -54,7 +63,7 @@ class Progress:
     def _update(self, line: str) -> None:
         with self._lock:
             self._status = line
-            now = time.monotonic()
+            now = self.clock()
             if now - self.start < self.delay or (not self.tty and now - self.last < 1.0):
                 return
             self._show(line, now)
@@ -72,10 +81,10 @@ class Progress:
 
     def _tick(self) -> None:
         """Show the current line when a stage outlasts the delay (and at most once a second)."""
-        wait = max(0.0, self.start + self.delay - time.monotonic())
+        wait = max(0.0, self.start + self.delay - self.clock())
         while not self._stop.wait(wait):
             with self._lock:
-                now = time.monotonic()
+                now = self.clock()
                 if self._status != self._printed and now - self.last >= 1.0:
                     self._show(self._status, now)
             wait = 0.25

@@ -18,8 +18,8 @@ from .progress import Progress
 from .report import report_lines
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("quantize", help="reduce an image to k colours", description=__doc__)
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
+    parser = sub.add_parser("quantize", help=help, description=__doc__)
     parser.add_argument("input", help="input image (- for standard input)")
     parser.add_argument("-o", "--output", help="output file (- for standard output); default IN-kK.EXT")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")

@@ -15,15 +15,14 @@ import argparse
 import os
 
 from ..conformance.vectors import SUITE_FOLDER, render_suite
-from ..errors import OutputError
+from ..errors import ExitCode, OutputError
 from ..files import write_atomic
-from .conform import EXIT_NOT_CONFORMANT
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser = sub.add_parser(
         "vectors",
-        help="write (or --check) the golden vectors",
+        help=help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                 stale.append(name)
         if stale:
             print(f"{args.out}: out of date: {', '.join(stale)} (run: refkmeans vectors --out {args.out})")
-            return EXIT_NOT_CONFORMANT
+            return ExitCode.NOT_CONFORMANT
         print(f"{args.out}: {len(files)} files up to date")
         return 0
     if os.path.exists(args.out) and not os.path.isdir(args.out):

@@ -32,7 +32,7 @@ TESTS = HERE.parent
 sys.path[:0] = [p for p in (str(TESTS), str(TESTS.parent)) if p not in sys.path]  # run from anywhere
 
 from fuzz.mutators import mutate, splice  # noqa: E402
-from fuzz.targets import TARGETS, Crash, Target, check_decode, codec_for  # noqa: E402
+from fuzz.targets import TARGETS, TIME_LIMIT, Crash, Target, check_decode, codec_for  # noqa: E402
 
 CORPUS = TESTS / "corpus"
 
@@ -56,8 +56,13 @@ def fuzz_input(target: Target, rnd: random.Random) -> bytes:
     return data
 
 
-def loop(target: Target, runs: int, seed: int, seconds: float, save: bool, measure: bool) -> int:
-    """The plain random-mutation loop; returns the number of crashes."""
+def loop(
+    target: Target, runs: int, seed: int, seconds: float, save: bool, measure: bool, time_limit: Optional[float] = TIME_LIMIT
+) -> int:
+    """The plain random-mutation loop, ``runs`` inputs or ``seconds``, whichever ends first; returns the number of crashes.
+
+    ``time_limit``: seconds one decode may take (None: no limit, as in the test suite).
+    """
     codec = codec_for(target)
     assert codec is not None
     rnd = random.Random(seed)
@@ -73,7 +78,7 @@ def loop(target: Target, runs: int, seed: int, seconds: float, save: bool, measu
         index = 0 if rnd.random() < 0.8 else rnd.randint(1, 2)
         done += 1
         try:
-            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip, traced=target.traced)] += 1
+            counts[check_decode(codec, data, index=index, roundtrip=target.roundtrip, traced=target.traced, time_limit=time_limit)] += 1
         except Crash as exc:
             crashes += 1
             where = save_crash(target.codec, data) if save else "(not saved)"
@@ -99,7 +104,7 @@ def run_atheris(target: Target, args: argparse.Namespace, rest: List[str]) -> No
         tracemalloc.start()
 
     def test_one_input(data: bytes) -> None:
-        check_decode(codec, data, roundtrip=target.roundtrip)
+        check_decode(codec, data, roundtrip=target.roundtrip, time_limit=TIME_LIMIT)
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
         rnd = random.Random(seed)
@@ -135,6 +140,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("codec", choices=[t.codec for t in TARGETS])
     parser.add_argument("--runs", type=int, default=0, help="inputs to run (loop default 10000)")
     parser.add_argument("--time", type=float, default=0, help="seconds to run (0: no limit)")
+    parser.add_argument("--decode-limit", type=float, default=TIME_LIMIT,
+                        help=f"seconds one decode may take (default {TIME_LIMIT:g}; 0: no limit)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--atheris", action="store_true", help="coverage-guided with atheris")
     parser.add_argument("--no-tracemalloc", dest="tracemalloc", action="store_false", help="skip allocation checks")
@@ -148,7 +155,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         run_atheris(target, args, rest)
         return 0
     runs = args.runs or (10**12 if args.time else 10000)
-    return 1 if loop(target, runs, args.seed, args.time or float("inf"), args.save, args.tracemalloc) else 0
+    limit = args.decode_limit or None
+    return 1 if loop(target, runs, args.seed, args.time or float("inf"), args.save, args.tracemalloc, limit) else 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import time
 import tracemalloc
 import zlib
 
@@ -119,14 +118,13 @@ def test_a_zlib_bomb_inside_a_small_image_stops_at_the_size_the_header_allows() 
     bomb = png_file(ihdr(4, 1, 8, 2), chunk(b"IDAT", zlib.compress(bytes(30 * 10**6), 9)), chunk(b"IEND"))
     assert len(bomb) < 40_000  # 30 MB of zeros inflate from 30 kB
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         message = error_of(bomb)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert "more image data than the 13 bytes the header needs in chunk IDAT at byte 33" in message
-    assert peak < 5 * 10**6 and time.perf_counter() - start < 5
+    assert peak < 5 * 10**6
 
 
 @pytest.mark.parametrize(
