@@ -12,11 +12,11 @@ import stat
 import sys
 import tempfile
 from array import array
-from typing import BinaryIO, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
 
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
-from .image import Image, typecode_for
+from .image import Image, InvalidImage, check_samples, check_shape
 from .plugins import Registry, get_registry
 
 #: How many leading bytes codecs get to recognise a format.
@@ -36,33 +36,59 @@ def max_input_bytes(max_pixels: int) -> int:
     return BYTES_PER_PIXEL * max_pixels + HEADER_BYTES
 
 
-def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
+def read_bytes(path: str, limit: Optional[int] = None, check_head: Optional[Callable[[bytes], None]] = None) -> bytes:
     """The whole file (``-`` is standard input), or an ImageError saying why not.
 
     With ``limit``, a file longer than ``limit`` bytes is refused without
     reading more than ``limit + 1`` of them (a regular file not at all).
+    ``check_head`` sees the first :data:`SNIFF_BYTES` (fewer in a shorter
+    file) before the rest is read and raises to refuse the file, so that
+    ``/dev/zero`` is turned away after 64 bytes, not after the limit.
     """
+    path = file_name(path)
     try:
         if path == "-":
-            return _read_stream(sys.stdin.buffer, path, limit)
+            return _read_stream(sys.stdin.buffer, path, limit, check_head)
         with open(path, "rb") as f:
             info = os.fstat(f.fileno())
             if stat.S_ISREG(info.st_mode):
                 if limit is not None and info.st_size > limit:
                     raise _too_big(path, limit)
+                if check_head is not None:
+                    check_head(f.read(SNIFF_BYTES))
+                    f.seek(0)
                 return f.read()
-            return _read_stream(f, path, limit)  # a pipe or a device: no size to trust
+            return _read_stream(f, path, limit, check_head)  # a pipe or a device: no size to trust
     except IsADirectoryError:
         raise ImageError(f"cannot read {path}: it is a directory") from None
     except OSError as exc:
         raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _read_stream(stream: BinaryIO, path: str, limit: Optional[int]) -> bytes:
+def file_name(path: object) -> str:
+    """``path`` as a file name: a str or os.PathLike; anything else (a file descriptor, None) is a UsageError.
+
+    ``open(0)`` would read, then close, standard input: an integer is not taken as a file.
+    """
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str):
+        raise UsageError(f"a file name (str or os.PathLike) is needed, got {type(path).__name__} {path!r}")
+    return path
+
+
+def _read_stream(
+    stream: BinaryIO, path: str, limit: Optional[int], check_head: Optional[Callable[[bytes], None]]
+) -> bytes:
     """Read to the end in chunks, stopping as soon as ``limit`` is passed."""
     data = bytearray()
     while True:
-        chunk = stream.read(_CHUNK)
+        chunk = stream.read(SNIFF_BYTES if check_head is not None else _CHUNK)
+        if check_head is not None and (not chunk or len(data) + len(chunk) >= SNIFF_BYTES):
+            check_head(bytes(data + chunk)[:SNIFF_BYTES])
+            check_head = None
         if not chunk:
             return bytes(data)
         data += chunk
@@ -89,21 +115,29 @@ def read(
     registry = registry or get_registry()
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise UsageError(f"the pixel limit must be a positive integer, got {max_pixels!r}")
-    data = read_bytes(path, max_input_bytes(max_pixels))
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise UsageError(f"the image index must be an integer, 0 or more (0 is the first image), got {index!r}")
+    found: List[Codec] = []
     if codec is not None:
-        chosen: Optional[Codec] = registry.codec(codec)
-    else:
-        chosen = registry.codec_for_data(data[:SNIFF_BYTES])
-    if chosen is None:
-        known = ", ".join(sorted(registry.codecs))
-        raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
-    return decode(chosen, data, path, index=index, max_pixels=max_pixels)
+        found.append(registry.codec(codec))
+
+    def recognise(head: bytes) -> None:
+        chosen = registry.codec_for_data(head)
+        if chosen is None:
+            known = ", ".join(sorted(registry.codecs))
+            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
+        found.append(chosen)
+
+    data = read_bytes(path, max_input_bytes(max_pixels), None if found else recognise)
+    return decode(found[0], data, path, index=index, max_pixels=max_pixels)
 
 
 def decode(codec: Codec, data: bytes, path: str, *, index: int, max_pixels: int) -> Image:
     """Run a codec's decoder, turning any stray exception into a PluginError."""
     try:
         image = codec.decode(data, index=index, max_pixels=max_pixels)
+    except InvalidImage as exc:
+        raise PluginError(f"codec {codec.name!r} built an inconsistent image for {path}: {exc}") from None
     except ImageError as exc:
         raise ImageError(f"{path}: {exc}") from None
     except RefKMeansError:
@@ -120,10 +154,12 @@ def _check_decoded(codec: Codec, image: object, path: str, max_pixels: int) -> N
     """Refuse what no codec should return: not an Image, inconsistent, or over the limit."""
     if not isinstance(image, Image):
         raise PluginError(f"codec {codec.name!r} returned {type(image).__name__} for {path}, not an Image")
-    samples = image.samples
-    size = image.width * image.height * image.channels
-    if not isinstance(samples, array) or len(samples) != size or samples.typecode != typecode_for(image.maxval):
-        raise PluginError(f"codec {codec.name!r} returned an inconsistent image for {path}: {image!r}")
+    try:
+        # Again, as returned: a codec may have changed the fields after building the Image.
+        check_shape(image.width, image.height, image.channels, image.maxval, image.tupltype)
+        check_samples(image.width, image.height, image.channels, image.maxval, image.samples)
+    except InvalidImage as exc:
+        raise PluginError(f"codec {codec.name!r} returned an inconsistent image for {path}: {exc}") from None
     if image.pixel_count > max_pixels:
         raise PluginError(
             f"codec {codec.name!r} ignored the pixel limit: it returned a {image.width}x{image.height} "
@@ -215,6 +251,18 @@ def check_writable(path: str, force: bool) -> None:
         raise OutputError(f"cannot write {path}: it is not a regular file")
     if os.path.lexists(path) and not force:
         raise OutputError(f"{path} exists; use --force to replace it")
+
+
+def names_a_stream(path: str) -> bool:
+    """True for an input with no file name to build an output name from.
+
+    ``-``, a device or pipe, and anything under ``/dev`` or ``/proc``
+    (``/dev/stdin``, ``/dev/fd/3``, even when it is redirected from a file):
+    ``/dev/stdin-k16.ppm`` is no place for an output.
+    """
+    if path == "-" or is_stream(path):
+        return True
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
 
 
 def is_stream(path: str) -> bool:

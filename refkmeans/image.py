@@ -11,7 +11,8 @@ import sys
 from array import array
 from collections import Counter
 from itertools import chain
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from numbers import Integral
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import ImageError
 
@@ -28,6 +29,42 @@ TUPLTYPES = {1: "GRAYSCALE", 2: "GRAYSCALE_ALPHA", 3: "RGB", 4: "RGB_ALPHA"}
 def typecode_for(maxval: int) -> str:
     """The smallest unsigned ``array`` typecode that holds 0..maxval."""
     return "B" if maxval < 256 else "H"
+
+
+class InvalidImage(ImageError):
+    """Fields that make no image (a bug in whoever built it, not a malformed file)."""
+
+
+def check_shape(width: Any, height: Any, channels: Any, maxval: Any, tupltype: Any = None) -> None:
+    """Refuse image fields of the wrong type or out of range (an InvalidImage naming the field).
+
+    Integers only (NumPy's included): ``True`` is not a channel count, nor 1.5 a maxval.
+    """
+    for name, value in (("width", width), ("height", height), ("channels", channels), ("maxval", maxval)):
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise InvalidImage(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if not (1 <= maxval <= 65535):
+        raise InvalidImage(f"maxval must be 1..65535, got {maxval}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InvalidImage(f"channels must be 1..{MAX_CHANNELS}, got {channels}")
+    if width < 0 or height < 0:
+        raise InvalidImage(f"size must not be negative, got {width}x{height}")
+    if tupltype is not None and not isinstance(tupltype, str):
+        raise InvalidImage(f"tupltype must be a string or None, got {type(tupltype).__name__}")
+
+
+def check_samples(width: int, height: int, channels: int, maxval: int, samples: object) -> None:
+    """Refuse samples that are not an array of the maxval's typecode, of the right length, within 0..maxval."""
+    if not isinstance(samples, array) or samples.typecode != typecode_for(maxval):
+        raise InvalidImage(f"samples must be an array('{typecode_for(maxval)}') for maxval {maxval}")
+    if len(samples) != width * height * channels:
+        raise InvalidImage(
+            f"{width}x{height}x{channels} needs {width * height * channels} "
+            f"samples, got {len(samples)}"
+        )
+    # An array of typecode B or H cannot exceed 255 or 65535: check only tighter maxvals.
+    if samples and maxval not in (255, 65535) and max(samples) > maxval:
+        raise InvalidImage(f"sample {max(samples)} is above maxval {maxval}")
 
 
 class Image:
@@ -49,25 +86,14 @@ class Image:
         samples: Sequence[int],
         tupltype: Optional[str] = None,
     ) -> None:
-        if not (1 <= maxval <= 65535):
-            raise ImageError(f"maxval must be 1..65535, got {maxval}")
-        if not 1 <= channels <= MAX_CHANNELS:
-            raise ImageError(f"channels must be 1..{MAX_CHANNELS}, got {channels}")
-        if width < 0 or height < 0:
-            raise ImageError(f"size must not be negative, got {width}x{height}")
+        check_shape(width, height, channels, maxval, tupltype)
+        width, height, channels, maxval = int(width), int(height), int(channels), int(maxval)
         if not isinstance(samples, array) or samples.typecode != typecode_for(maxval):
             try:
                 samples = array(typecode_for(maxval), samples)
             except OverflowError:
-                raise ImageError(f"a sample is outside 0..{maxval}") from None
-        if len(samples) != width * height * channels:
-            raise ImageError(
-                f"{width}x{height}x{channels} needs {width * height * channels} "
-                f"samples, got {len(samples)}"
-            )
-        # An array of typecode B or H cannot exceed 255 or 65535: check only tighter maxvals.
-        if samples and maxval not in (255, 65535) and max(samples) > maxval:
-            raise ImageError(f"sample {max(samples)} is above maxval {maxval}")
+                raise InvalidImage(f"a sample is outside 0..{maxval}") from None
+        check_samples(width, height, channels, maxval, samples)
         self.width = width
         self.height = height
         self.channels = channels

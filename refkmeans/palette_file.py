@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import re
+from codecs import getincrementaldecoder
 from fractions import Fraction
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .codec import DEFAULT_MAX_PIXELS
 from .errors import ImageError, UsageError
-from .files import SNIFF_BYTES, decode, read_bytes
+from .files import SNIFF_BYTES, decode, max_input_bytes, read_bytes
 from .plugins import Registry, get_registry
 from .rational import round_half_up
 
@@ -72,10 +73,11 @@ def read_palette(
 ) -> List[Colour]:
     """The palette in ``path``, as colours of ``channels`` integers in 0..``maxval``."""
     registry = registry or get_registry()
-    data = read_bytes(path)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    data = read_bytes(path, max_input_bytes(limit), lambda head: _check_head(head, path, registry))
     codec = registry.codec_for_data(data[:SNIFF_BYTES])
     if codec is not None:
-        image = decode(codec, data, path, index=0, max_pixels=DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+        image = decode(codec, data, path, index=0, max_pixels=limit)
         source = image.maxval
         raw = list(dict.fromkeys(image.iter_pixels()))
     else:
@@ -95,6 +97,22 @@ def read_palette(
     if not colours:
         raise UsageError(f"{path}: the palette holds no colours")
     return colours
+
+
+def _check_head(head: bytes, path: str, registry: Registry) -> None:
+    """Refuse, from its first bytes, a file that is neither an image a codec knows nor text.
+
+    Text palettes never hold a NUL byte or invalid UTF-8, so ``/dev/zero``
+    or a binary file is turned away before the rest is read.
+    """
+    if registry.codec_for_data(head) is not None:
+        return
+    try:
+        getincrementaldecoder("utf-8-sig")().decode(head)  # not final: a character may be cut at the end
+    except UnicodeDecodeError:
+        head = b"\0"
+    if b"\0" in head:
+        raise ImageError(f"{path}: not an image any codec recognises, nor a text palette")
 
 
 def _parse_text(text: str, path: str, maxval: int) -> Tuple[List[Colour], int]:

@@ -135,6 +135,17 @@ class Registry:
         self._collect(hook.refkmeans_register_initializers, self.initializers, "initializer", _check_initializer)
         self._collect(hook.refkmeans_register_metrics, self.metrics, "metric", _check_metric)
         self._collect(hook.refkmeans_register_codecs, self.codecs, "codec", _check_codec)
+        #: Claims that clash (an extension two codecs claim, a sniff that takes
+        #: any data), each a one-line note saying who keeps what.
+        self.conflicts: List[str] = []
+        self._indiscriminate = {e.name for e in self.codecs.values() if _sniffs_anything(e.obj)}
+        for name in sorted(self._indiscriminate):
+            entry = self.codecs[name]
+            self.conflicts.append(
+                f"codec {name!r} from {entry.plugin} recognises any data (its sniff accepts an empty file); "
+                "it reads only files it is named for"
+            )
+        self._report_shared_extensions()
 
     def _collect(self, hook: Any, table: Dict[str, Entry], kind: str, check: Callable[..., Entry]) -> None:
         # Call each plugin on its own: a plugin that raises is reported by
@@ -181,22 +192,44 @@ class Registry:
         """The codec registered as ``name``."""
         return self._get(self.codecs, "codec", name).obj  # type: ignore[no-any-return]
 
+    def _by_precedence(self) -> List[Entry]:
+        """Codecs in the order they are asked: built-in first, then by name; a sniff that takes anything last."""
+        return sorted(
+            self.codecs.values(),
+            key=lambda e: (e.name in self._indiscriminate, self.versions.get(e.plugin) != "builtin", e.name),
+        )
+
+    def _report_shared_extensions(self) -> None:
+        owners: Dict[str, Entry] = {}
+        for entry in self._by_precedence():
+            for extension in entry.obj.extensions:
+                owner = owners.setdefault(extension.lower(), entry)
+                if owner is not entry:
+                    self.conflicts.append(
+                        f"codec {entry.name!r} from {entry.plugin} also claims {extension}, which {owner.name!r} "
+                        f"from {owner.plugin} keeps; name {entry.name!r} to use it"
+                    )
+
     def codec_for_extension(self, extension: str) -> Optional[Codec]:
-        """The codec that claims a file extension such as '.ppm', or None."""
+        """The codec that claims a file extension such as '.ppm', or None (see :meth:`_by_precedence`)."""
         extension = extension.lower()
-        for entry in sorted(self.codecs.values(), key=lambda e: e.name):
+        for entry in self._by_precedence():
             if extension in entry.obj.extensions:
                 return entry.obj  # type: ignore[no-any-return]
         return None
 
     def codec_for_data(self, head: bytes) -> Optional[Codec]:
-        """The first codec (by name) whose ``sniff`` recognises ``head``, or None.
+        """The first codec whose ``sniff`` recognises ``head``, or None.
 
-        A codec whose ``sniff`` raises does not stop the others from
-        recognising the data; it is reported only when none does.
+        Built-in codecs are asked first, then the others by name; a codec
+        whose sniff accepts any data is never chosen by content (see
+        ``conflicts``).  A codec whose ``sniff`` raises does not stop the
+        others from recognising the data; it is reported only when none does.
         """
         broken = None
-        for entry in sorted(self.codecs.values(), key=lambda e: e.name):
+        for entry in self._by_precedence():
+            if entry.name in self._indiscriminate:
+                continue
             try:
                 if entry.obj.sniff(head):
                     return entry.obj  # type: ignore[no-any-return]
@@ -221,7 +254,23 @@ class Registry:
             "metrics": rows(self.metrics),
             "codecs": rows(self.codecs),
             "failures": [{"name": f.name, "version": f.version, "message": f.message} for f in self.failures],
+            "conflicts": list(self.conflicts),
         }
+
+
+#: Leading bytes no image format starts with: a sniff that accepts them accepts anything.
+_NO_FORMAT = (b"", bytes(64))
+
+
+def _sniffs_anything(codec: Any) -> bool:
+    """True when ``codec.sniff`` accepts an empty file or 64 zero bytes (a sniff that raises accepts nothing)."""
+    for head in _NO_FORMAT:
+        try:
+            if codec.sniff(head):
+                return True
+        except Exception:
+            pass
+    return False
 
 
 def _check_name(plugin: str, kind: str, name: object) -> str:

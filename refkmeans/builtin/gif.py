@@ -21,7 +21,10 @@ Reading
     screen as a viewer shows them, with disposal "restore to background"
     clearing to transparent, as browsers do.  A frame that reaches past the
     logical screen is clipped.  The result is RGB, or RGB_ALPHA when some
-    pixel of the composited frame is transparent.
+    pixel of the composited frame is transparent.  Frames are decoded one
+    at a time onto the screen (an RGBA array, 4 bytes a pixel, painted row
+    by row with ``bytes.translate``), and the screen's array becomes the
+    image: decoding frame 1000 holds no more than decoding frame 0.
 
 LZW
     GIF's variant: codes are written least significant bit first, the code
@@ -34,9 +37,11 @@ Every problem raises :class:`~refkmeans.errors.ImageError` with one line
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Callable, Sequence
-from typing import Iterator, NamedTuple, Optional
+from itertools import islice
+from typing import Iterator, NamedTuple, Optional, Union
 
 from ..codec import DEFAULT_MAX_PIXELS, Codec
 from ..errors import ImageError
@@ -45,6 +50,10 @@ from ..image import Image
 
 #: The largest LZW code (codes are at most 12 bits).
 MAX_CODE = 4095
+#: The most memory the decoder's LZW table can hold, whatever the image size:
+#: each of its 4096 entries is at most one byte longer than the one before,
+#: so they add up to at most 4096 * 4097 / 2 bytes, plus a bytes header each.
+LZW_TABLE_BYTES = 9 << 20
 _SIGNATURES = (b"GIF87a", b"GIF89a")
 _TRAILER = 0x3B
 _IMAGE = 0x2C
@@ -67,7 +76,7 @@ def _fail(what: str, offset: int) -> ImageError:
 def lzw_encode(indices: bytes, min_code_size: int) -> bytes:
     """Compress colour indices (each below ``2**min_code_size``) into a GIF LZW code stream.
 
-    >>> lzw_decode(lzw_encode(bytes([0, 1, 1, 1, 1, 0]), 2), 2, 6)
+    >>> bytes(lzw_decode(lzw_encode(bytes([0, 1, 1, 1, 1, 0]), 2), 2, 6))
     b'\\x00\\x01\\x01\\x01\\x01\\x00'
     """
     clear = 1 << min_code_size
@@ -129,7 +138,7 @@ def lzw_encode(indices: bytes, min_code_size: int) -> bytes:
     return bytes(out)
 
 
-def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) -> bytes:
+def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) -> bytearray:
     """Decompress a GIF LZW code stream into at most ``wanted`` indices.
 
     Decoding stops at the end code, at the end of the data, or when
@@ -150,7 +159,7 @@ def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) ->
     while len(out) < wanted:
         while bits < code_size:
             if position >= length:
-                return bytes(out)
+                return out
             acc |= data[position] << bits
             position += 1
             bits += 8
@@ -164,7 +173,7 @@ def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) ->
             previous = None
             continue
         if code == end:
-            return bytes(out)
+            return out
         if previous is None:
             if code >= clear:
                 raise _fail(f"LZW code {code} before any entry was made", offset + position)
@@ -183,7 +192,8 @@ def lzw_decode(data: bytes, min_code_size: int, wanted: int, offset: int = 0) ->
         if len(table) == 1 << code_size and code_size < 12:
             code_size += 1
             mask = (1 << code_size) - 1
-    return bytes(out[:wanted])
+    del out[wanted:]  # in place: the indices are the largest buffer a frame has
+    return out
 
 
 # -- reading ------------------------------------------------------------------
@@ -197,7 +207,7 @@ class Frame(NamedTuple):
     width: int
     height: int
     colours: Sequence[RGB]
-    indices: bytes
+    indices: Union[bytes, bytearray]
     transparent: Optional[int]
     disposal: int
     delay: int  # hundredths of a second
@@ -238,58 +248,82 @@ def _sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
         pos += size
 
 
+class _Reader:
+    """Reads a GIF one frame at a time, so that only the frame in hand is held.
+
+    The logical screen is read (and checked against the pixel limit) on
+    construction; :meth:`frames` yields each frame as it is decoded, and
+    ``loop`` is known once the frames before it are read.
+    """
+
+    def __init__(self, data: bytes, max_pixels: int) -> None:
+        if data[:6] not in _SIGNATURES:
+            raise _fail(f"not a GIF file: bad signature {bytes(data[:6])!r}", 0)
+        if len(data) < 13:
+            raise _fail("premature end of file in the logical screen descriptor", len(data))
+        self.data = data
+        self.max_pixels = max_pixels
+        self.width = data[6] | data[7] << 8
+        self.height = data[8] | data[9] << 8
+        if self.width * self.height > max_pixels:
+            raise _fail(
+                f"logical screen {self.width}x{self.height} is larger than the limit of {max_pixels} pixels", 6
+            )
+        packed = data[10]
+        self.pos = 13
+        self.global_table: Optional[list] = None
+        if packed & 0x80:
+            self.global_table, self.pos = _colour_table(data, self.pos, packed & 7)
+        self.loop: Optional[int] = None
+
+    def frames(self) -> Iterator[Frame]:
+        """Each frame in turn; the trailer (or an error) ends them."""
+        data = self.data
+        control: tuple = (None, 0, 0)  # transparent index, disposal, delay
+        count = 0
+        while True:
+            pos = self.pos
+            if pos >= len(data):
+                raise _fail("premature end of file: no trailer", len(data))
+            kind = data[pos]
+            if kind == _TRAILER:
+                if not count:
+                    raise _fail("the file holds no image", pos)
+                return
+            if kind == _EXTENSION:
+                if pos + 1 >= len(data):
+                    raise _fail("premature end of file in an extension", len(data))
+                label = data[pos + 1]
+                body, self.pos = _sub_blocks(data, pos + 2)
+                if label == _GRAPHIC_CONTROL:
+                    if len(body) < 4:
+                        raise _fail("graphic control extension shorter than 4 bytes", pos)
+                    flags = body[0]
+                    transparent = body[3] if flags & 1 else None
+                    control = (transparent, (flags >> 2) & 7, body[1] | body[2] << 8)
+                elif label == _APPLICATION and body[:11] == b"NETSCAPE2.0" and len(body) >= 14 and body[11] == 1:
+                    self.loop = body[12] | body[13] << 8
+                continue
+            if kind != _IMAGE:
+                raise _fail(f"unexpected block type 0x{kind:02x}", pos)
+            count += 1
+            # Yielded unbound, so the generator holds no frame while the caller works on it.
+            yield self._frame(pos, control)
+            control = (None, 0, 0)
+
+    def _frame(self, pos: int, control: tuple) -> Frame:
+        frame, self.pos = _read_frame(self.data, pos, self.global_table, control, self.max_pixels)
+        return frame
+
+
 def parse(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_frames: Optional[int] = None) -> Gif:
     """Parse a GIF file into its logical screen and frames (indices decompressed).
 
     ``max_frames`` stops after that many frames (the rest are not read).
     """
-    if data[:6] not in _SIGNATURES:
-        raise _fail(f"not a GIF file: bad signature {bytes(data[:6])!r}", 0)
-    if len(data) < 13:
-        raise _fail("premature end of file in the logical screen descriptor", len(data))
-    width = data[6] | data[7] << 8
-    height = data[8] | data[9] << 8
-    packed = data[10]
-    if width * height > max_pixels:
-        raise _fail(f"logical screen {width}x{height} is larger than the limit of {max_pixels} pixels", 6)
-    pos = 13
-    global_table: Optional[list] = None
-    if packed & 0x80:
-        global_table, pos = _colour_table(data, pos, packed & 7)
-    frames: list = []
-    loop: Optional[int] = None
-    control: tuple = (None, 0, 0)  # transparent index, disposal, delay
-    while True:
-        if max_frames is not None and len(frames) >= max_frames:
-            break
-        if pos >= len(data):
-            raise _fail("premature end of file: no trailer", len(data))
-        kind = data[pos]
-        if kind == _TRAILER:
-            break
-        if kind == _EXTENSION:
-            if pos + 1 >= len(data):
-                raise _fail("premature end of file in an extension", len(data))
-            label = data[pos + 1]
-            body, after = _sub_blocks(data, pos + 2)
-            if label == _GRAPHIC_CONTROL:
-                if len(body) < 4:
-                    raise _fail("graphic control extension shorter than 4 bytes", pos)
-                flags = body[0]
-                transparent = body[3] if flags & 1 else None
-                control = (transparent, (flags >> 2) & 7, body[1] | body[2] << 8)
-            elif label == _APPLICATION and body[:11] == b"NETSCAPE2.0" and len(body) >= 14 and body[11] == 1:
-                loop = body[12] | body[13] << 8
-            pos = after
-            continue
-        if kind != _IMAGE:
-            raise _fail(f"unexpected block type 0x{kind:02x}", pos)
-        frame, pos = _read_frame(data, pos, global_table, control, max_pixels)
-        frames.append(frame)
-        control = (None, 0, 0)
-    if not frames:
-        raise _fail("the file holds no image", pos)
-    return Gif(width, height, frames, loop)
+    reader = _Reader(data, max_pixels)
+    frames = list(islice(reader.frames(), max_frames))
+    return Gif(reader.width, reader.height, frames, reader.loop)
 
 
 def _read_frame(
@@ -323,7 +357,8 @@ def _read_frame(
     stream_start = pos + 1
     stream, pos = _sub_blocks(data, stream_start)
     wanted = width * height
-    indices = lzw_decode(stream, min_code_size, wanted, stream_start)
+    indices: Union[bytes, bytearray] = lzw_decode(stream, min_code_size, wanted, stream_start)
+    del stream
     if len(indices) < wanted:
         raise _fail(f"image data ends after {len(indices)} of {wanted} pixels", stream_start)
     if indices and max(indices) >= len(colours):
@@ -334,74 +369,131 @@ def _read_frame(
     return Frame(left, top, width, height, colours, indices, transparent, disposal, delay), pos
 
 
-def _deinterlace(indices: bytes, width: int, height: int) -> bytes:
-    rows = [b""] * height
+def _deinterlace(indices: Union[bytes, bytearray], width: int, height: int) -> bytearray:
+    """Rows in display order; each row is copied straight into place (no list of rows is kept)."""
+    out = bytearray(len(indices))
     source = 0
     for first, step in _INTERLACE_PASSES:
         for y in range(first, height, step):
-            rows[y] = indices[source : source + width]
+            out[y * width : (y + 1) * width] = indices[source : source + width]
             source += width
-    return b"".join(rows)
+    return out
 
 
 def composite(gif: Gif, index: int) -> Image:
     """Frame ``index`` as a viewer shows it: earlier frames and their disposal applied."""
-    if not 0 <= index < len(gif.frames):
-        raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {len(gif.frames)}")
-    for number, image in enumerate(_composited(gif)):
-        if number == index:
-            return image
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _pick(_screens(gif.width, gif.height, iter(gif.frames)), index)
 
 
-def _composited(gif: Gif) -> Iterator[Image]:
-    """Every frame in turn, composited on the logical screen."""
-    w, h = gif.width, gif.height
-    canvas: list = [None] * (w * h)  # None is transparent
-    for frame in gif.frames:
-        saved = canvas[:] if frame.disposal == 3 else None
-        _paint(canvas, w, h, frame)
-        yield _as_image(canvas, w, h)
-        if frame.disposal == 2:
-            _clear(canvas, w, h, frame)
-        elif saved is not None:
-            canvas = saved
+def _screens(w: int, h: int, frames: Iterator[Frame]) -> Iterator[_Canvas]:
+    """The screen after each frame is painted (its disposal is applied when the next is asked for)."""
+    canvas = _Canvas(w, h)
+    for frame in frames:
+        canvas.show(frame)
+        del frame  # only the screen is kept from one frame to the next
+        yield canvas
+        canvas.dispose()
 
 
-def _as_image(canvas: list, w: int, h: int) -> Image:
-    if None in canvas:
-        samples = array("B")
-        for colour in canvas:
-            samples.extend((0, 0, 0, 0) if colour is None else (*colour, 255))
-        return Image(w, h, 4, 255, samples, "RGB_ALPHA")
-    return Image(w, h, 3, 255, array("B", b"".join(map(bytes, canvas))))
+def _pick(screens: Iterator[_Canvas], index: int) -> Image:
+    """Screen number ``index`` as the image, its array handed over rather than copied."""
+    count = 0
+    for canvas in screens:
+        if count == index:
+            return canvas.image(keep=False)
+        count += 1
+    raise ImageError(f"gif: frame {index} requested (counting from 0) but the file holds {count}")
 
 
-def _paint(canvas: list, w: int, h: int, frame: Frame) -> None:
-    colours, indices, transparent = frame.colours, frame.indices, frame.transparent
-    visible = min(frame.width, w - frame.left)
-    if visible <= 0:
-        return  # entirely right of the screen
-    for y in range(min(frame.height, h - frame.top)):
-        row = indices[y * frame.width : y * frame.width + visible]
-        start = (frame.top + y) * w + frame.left
-        if transparent is None:
-            canvas[start : start + visible] = [colours[i] for i in row]
-        else:
-            for x, i in enumerate(row):
-                if i != transparent:
-                    canvas[start + x] = colours[i]
+class _Canvas:
+    """The logical screen as RGBA samples, 4 bytes a pixel (alpha 0 is transparent).
+
+    A frame is painted row by row with ``bytes.translate``, so compositing
+    costs no Python object per pixel, and the screen's own array becomes
+    the decoded image: the screen and one frame's indices are all the
+    memory a frame needs.
+    """
+
+    def __init__(self, w: int, h: int) -> None:
+        self.w, self.h = w, h
+        self.rgba = array("B", [0]) * (4 * w * h)  # repeated, not copied from a zero string
+        # What the last frame's disposal needs: its rectangle on the screen, and for
+        # disposal 3 the rows it covered as they were (the rectangle only: a tiny
+        # frame on a huge screen must not copy the screen).
+        self.disposal = 0
+        self.rows = range(0)  # offset in rgba of each visible row of the last frame
+        self.length = 0  # bytes of each such row
+        self.saved = array("B")  # for disposal 3, those rows as they were, one after the other
+
+    def show(self, frame: Frame) -> None:
+        """Paint ``frame``, remembering what its disposal will need."""
+        visible = max(0, min(frame.width, self.w - frame.left))
+        first, stride = 4 * (frame.top * self.w + frame.left), 4 * self.w
+        count = max(0, min(frame.height, self.h - frame.top)) if visible else 0  # visible > 0: stride > 0
+        self.rows = range(first, first + stride * count, stride) if count else range(0)
+        self.length = length = 4 * visible
+        self.disposal = frame.disposal
+        rgba = self.rgba
+        self.saved = array("B")
+        if frame.disposal == 3:
+            for start in self.rows:
+                self.saved += rgba[start : start + length]
+        if not visible:
+            return  # entirely right of the screen
+        padded = list(frame.colours) + [(0, 0, 0)] * (256 - len(frame.colours))
+        tables = [bytes(colour[c] for colour in padded) for c in range(3)]
+        transparent = frame.transparent
+        runs = None if transparent is None else re.compile(b"[^" + re.escape(bytes([transparent])) + b"]+")
+        pixels = bytearray(4 * visible)
+        pixels[3::4] = b"\xff" * visible
+        indices = frame.indices
+        for y, start in enumerate(self.rows):
+            row = indices[y * frame.width : y * frame.width + visible]
+            for c in range(3):
+                pixels[c::4] = row.translate(tables[c])
+            if runs is None:
+                rgba[start : start + length] = array("B", pixels)
+            else:
+                for run in runs.finditer(row):
+                    a, b = 4 * run.start(), 4 * run.end()
+                    rgba[start + a : start + b] = array("B", pixels[a:b])
+
+    def dispose(self) -> None:
+        """Apply the last frame's disposal: restore its rectangle as it was (3), or clear it (2)."""
+        length = self.length
+        if self.disposal == 3:
+            for number, start in enumerate(self.rows):
+                self.rgba[start : start + length] = self.saved[number * length : (number + 1) * length]
+        elif self.disposal == 2:
+            blank = array("B", bytes(length))
+            for start in self.rows:
+                self.rgba[start : start + length] = blank
+        self.rows, self.saved, self.disposal = range(0), array("B"), 0
+
+    def image(self, keep: bool) -> Image:
+        """The screen as an Image: RGB, or RGB_ALPHA when some pixel is transparent.
+
+        Without ``keep`` the screen's own array becomes the image (no copy).
+        """
+        samples = self.rgba[:] if keep else self.rgba
+        if not keep:
+            self.rgba = array("B")
+        if 0 in memoryview(samples)[3::4].tobytes():
+            return Image(self.w, self.h, 4, 255, samples, "RGB_ALPHA")
+        del samples[3::4]  # in place: RGBA becomes RGB without a second buffer
+        return Image(self.w, self.h, 3, 255, samples)
 
 
-def _clear(canvas: list, w: int, h: int, frame: Frame) -> None:
-    for y in range(frame.top, min(h, frame.top + frame.height)):
-        for x in range(frame.left, min(w, frame.left + frame.width)):
-            canvas[y * w + x] = None
+def decode_frame(data: bytes, index: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """Frame ``index`` composited, holding one decoded frame at a time (not every frame before it)."""
+    reader = _Reader(data, max_pixels)
+    return _pick(_screens(reader.width, reader.height, reader.frames()), index)
 
 
 def read_frames(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list:
     """Every frame of a GIF, composited, as a list of :class:`Image`."""
-    return list(_composited(parse(data, max_pixels=max_pixels)))
+    reader = _Reader(data, max_pixels)
+    return [canvas.image(keep=True) for canvas in _screens(reader.width, reader.height, reader.frames())]
 
 
 # -- writing ------------------------------------------------------------------
@@ -582,8 +674,7 @@ class GifCodec(Codec):
             data = bytes(data)
         if index < 0:
             raise ImageError(f"gif: frame index must be 0 or more, got {index}")
-        gif = parse(data, max_pixels=max_pixels, max_frames=index + 1)
-        return composite(gif, index)
+        return decode_frame(data, index, max_pixels)
 
     def encode(
         self,

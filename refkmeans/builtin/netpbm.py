@@ -70,6 +70,11 @@ _HEADER_TOKEN = re.compile(rb"[^ \t\n\r\x0b\x0c#]{1,%d}" % (MAX_TOKEN + 1))
 _LINE_END = re.compile(rb"[\n\r]")
 _WORD = re.compile(rb"[^ \t\n\r\x0b\x0c]+")
 _NON_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
+try:
+    # Whitespace and comments between header tokens (see _skip_gap).
+    _GAP: re.Pattern[bytes] | None = re.compile(rb"(?:[ \t\n\r\x0b\x0c]+|#[^\n\r]*)*+")
+except re.error:  # Python < 3.11: no possessive repeats
+    _GAP = None
 
 _PBM, _PGM, _PPM = "BLACKANDWHITE", "GRAYSCALE", "RGB"
 #: Standard PAM tuple types and the depth each one requires.
@@ -129,10 +134,14 @@ def _skip_spaces(data: bytes, pos: int) -> int:
 def _skip_gap(data: bytes, pos: int) -> int:
     """Skip the whitespace and comments between two P1-P6 header tokens.
 
-    A comment runs from ``#`` to the next CR or LF.  This is a loop, not
-    one regular expression: a repeated group would make ``re`` keep state
+    A comment runs from ``#`` to the next CR or LF.  Where ``re`` has
+    possessive repeats (Python 3.11+) one match skips the whole gap in C,
+    keeping no state per comment; a plain repeated group would keep state
     for every comment, hundreds of megabytes for a file of many comments.
+    Older Pythons loop, one comment at a time.
     """
+    if _GAP is not None:
+        return _GAP.match(data, pos).end()  # type: ignore[union-attr]  # matches the empty string
     while True:
         pos = _skip_spaces(data, pos)
         if data[pos : pos + 1] != b"#":
@@ -397,9 +406,18 @@ def _read_plain_pbm(data: bytes, start: int, count: int) -> tuple[array[int], in
 def _read_plain_numbers(data: bytes, start: int, count: int, maxval: int) -> tuple[array[int], int]:
     """Plain PGM/PPM samples: whitespace-separated decimal numbers."""
     # split() with maxsplit does the tokenising in C and leaves whatever
-    # follows the raster (another image) as one last element.
-    tokens = data[start:].split(None, count)
-    end = len(data)
+    # follows the raster (another image) as one last element.  It splits a
+    # window, not the rest of the file: copying the rest for every image
+    # skipped would make a file of many images quadratic.  The window grows
+    # by doubling until it holds every sample and the byte after the last.
+    window = count * (MAX_TOKEN + 1) + 1
+    while True:
+        stop = start + window
+        tokens = data[start:stop].split(None, count)
+        if len(tokens) > count or stop >= len(data):
+            break
+        window *= 2
+    end = min(stop, len(data))
     if len(tokens) > count:
         end -= len(tokens.pop())
     if len(tokens) < count:

@@ -29,4 +29,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {row['name']:<12} {row['description']}  [{row['plugin']}]")
     for f in info["failures"]:
         print(f"failed: {f['name']} {f['version']}: {f['message']}")
+    for note in info.get("conflicts", []):
+        print(f"conflict: {note}")
     return 0

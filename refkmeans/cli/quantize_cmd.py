@@ -8,7 +8,7 @@ import sys
 
 from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
-from ..files import check_writable, codec_for_path, read, write
+from ..files import check_writable, codec_for_path, names_a_stream, read, write
 from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import DEFAULT_INIT, PROFILES, quantize
@@ -56,16 +56,16 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
 
 
 def default_output(input_path: str, k: int) -> str:
-    """IN-kK.EXT beside the input (stdin gives quantized-kK.ppm)."""
-    if input_path == "-":
+    """IN-kK.EXT beside the input (stdin or a device gives quantized-kK.ppm)."""
+    if names_a_stream(input_path):
         return f"quantized-k{k}.ppm"
     stem, ext = os.path.splitext(input_path)
     return f"{stem}-k{k}{ext or '.ppm'}"
 
 
 def mapped_output(input_path: str) -> str:
-    """IN-mapped.EXT beside the input, for --palette (stdin gives mapped.ppm)."""
-    if input_path == "-":
+    """IN-mapped.EXT beside the input, for --palette (stdin or a device gives mapped.ppm)."""
+    if names_a_stream(input_path):
         return "mapped.ppm"
     stem, ext = os.path.splitext(input_path)
     return f"{stem}-mapped{ext or '.ppm'}"

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, Optional, Tuple
 
 from ..errors import UsageError
-from ..files import check_writable, read
+from ..files import check_writable, names_a_stream, read
 from ..image import Image
 from ..plugins import Registry
 from ..scene import scene
@@ -51,8 +51,8 @@ def load_image(args: argparse.Namespace, registry: Registry) -> Tuple[Image, str
     if args.image is None:
         return default_scene(), "the built-in scene", "scene"
     image = read(args.image, index=args.index, max_pixels=args.max_pixels, registry=registry)
-    if args.image == "-":
-        return image, "standard input", "stdin"
+    if names_a_stream(args.image):
+        return image, "standard input" if args.image == "-" else args.image, "stdin"
     return image, args.image, os.path.splitext(args.image)[0]
 
 

@@ -117,14 +117,16 @@ class PillowCodec(Codec):
                 # Pillow's messages may name the BytesIO object (an address); keep the line stable.
                 reason = str(exc).split(" <_io.")[0] or type(exc).__name__
                 raise ImageError(f"{self.name}: cannot read the file: {reason}") from None
-            width, height = picture.size
-            if width * height > max_pixels:
-                raise ImageError(f"{self.name}: {width}x{height} image has {width * height} pixels, above the limit of {max_pixels}")
+            _check_size(picture, self.name, max_pixels)
             try:
                 if index:
                     picture.seek(index)
+                    # Frames and pages may each have their own size: check the one to be decoded.
+                    _check_size(picture, self.name, max_pixels)
                 picture = ImageOps.exif_transpose(picture) or picture
                 picture.load()
+            except (ImageError, PILImage.DecompressionBombError) as exc:
+                raise ImageError(f"{self.name}: {exc}" if isinstance(exc, PILImage.DecompressionBombError) else str(exc)) from None
             except EOFError:
                 frames = getattr(picture, "n_frames", 1)
                 raise ImageError(f"{self.name}: image {index} requested (counting from 0) but the file holds {frames}") from None
@@ -153,6 +155,13 @@ class PillowCodec(Codec):
                 continue
             return out.getvalue()
         raise ImageError(f"{self.name}: cannot write this {image.channels}-channel image: {'; '.join(failures)}")
+
+
+def _check_size(picture: Any, name: str, max_pixels: int) -> None:
+    """Refuse a frame over the pixel limit before any of its pixels is decoded."""
+    width, height = picture.size
+    if width * height > max_pixels:
+        raise ImageError(f"{name}: {width}x{height} image has {width * height} pixels, above the limit of {max_pixels}")
 
 
 def to_image(picture: Any, name: str) -> Image:

@@ -27,6 +27,7 @@ What is refused, each with one line naming the chunk and byte offset
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
 from array import array
 from typing import Dict, List, NamedTuple, Optional
@@ -216,16 +217,42 @@ def _to_image(
     if transparency is None:
         return Image(w, h, channels, maxval, samples, tupltype)
     key = struct.unpack(f">{channels}H", transparency.data)
-    if channels == 1:
-        alpha = array(samples.typecode, [0 if v == key[0] else maxval for v in samples])
-    else:
-        pixels = zip(samples[0::3], samples[1::3], samples[2::3])
-        alpha = array(samples.typecode, [0 if p == key else maxval for p in pixels])
+    alpha = _key_alpha(samples, channels, key, maxval)
     out = array(samples.typecode, [0]) * (len(samples) + len(alpha))
     for c in range(channels):
         out[c :: channels + 1] = samples[c::channels]
     out[channels :: channels + 1] = alpha
     return Image(w, h, channels + 1, maxval, out, "GRAYSCALE_ALPHA" if channels == 1 else "RGB_ALPHA")
+
+
+def _key_alpha(samples: array, channels: int, key: tuple, maxval: int) -> array:
+    """Alpha for a tRNS colour key: 0 where a pixel equals ``key``, maxval elsewhere.
+
+    Built from byte strings with ``bytes.translate`` and one big-integer AND
+    per sample byte, never a Python object per pixel: a list of a hundred
+    million alphas would cost gigabytes.
+    """
+    raw = samples.tobytes()
+    size = samples.itemsize
+    count = len(samples) // channels
+    equal = (1 << (8 * count)) - 1  # a 1 byte for each pixel still equal to the key
+    for c, value in enumerate(key):
+        if value >= 1 << (8 * size):
+            equal = 0  # a key above maxval matches nothing
+            break
+        for j, byte in enumerate(value.to_bytes(size, sys.byteorder)):
+            column = raw[c * size + j :: channels * size]
+            equal &= int.from_bytes(column.translate(bytes(1 if v == byte else 0 for v in range(256))), "big")
+    del raw
+    opaque = equal.to_bytes(count, "big").translate(bytes([maxval & 255]) + bytes(255))
+    alpha = array(samples.typecode)
+    if size == 1:
+        alpha.frombytes(opaque)
+    else:  # 16 bits: maxval is 65535, both bytes of an alpha are 0 or 255
+        wide = bytearray(2 * count)
+        wide[0::2] = wide[1::2] = opaque
+        alpha.frombytes(wide)
+    return alpha
 
 
 def _expand_palette(header: Header, indices: bytes, palette: bytes, transparency: Optional[Chunk], offset: int) -> Image:
