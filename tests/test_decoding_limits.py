@@ -130,11 +130,12 @@ def python_lines(action: Callable[[], T]) -> tuple[T, int]:
             count += 1
         return tracer
 
+    previous = sys.gettrace()  # coverage's tracer, when the suite runs under coverage: put it back
     sys.settrace(tracer)
     try:
         result = action()
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     return result, count
 
 
