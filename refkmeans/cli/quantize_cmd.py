@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser.add_argument("--format", help="output codec (default: from the output's extension)")
     parser.add_argument("--plain", action="store_true", help="write the plain (text) variant where there is one")
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
-    parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 11)")
+    parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md KM-TRACE-*)")
     add_kmeans_options(parser)
     for action in parser._actions:
         if action.dest in PROFILES["default"]:

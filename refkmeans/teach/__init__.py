@@ -1,7 +1,9 @@
 """Teaching: watch k-means work, step by step, in pictures, in pure Python.
 
+Every tool here reads a run's trace (``refkmeans.trace``, KM-TRACE-*),
+never the engine's insides.
+
 ==========================  ==================================================
-``trace``                   every iteration as JSON Lines (SPEC.md section 11)
 ``explain``                 a narrated walk through the first iterations
 ``animate``                 a GIF per run: the image repainted beside a scatter
 ``svg``                     palette swatches, inertia per iteration, the elbow
