@@ -264,7 +264,9 @@ def test_a_signal_in_the_middle_of_k_means_leaves_the_old_output(tmp_path: Path,
     process.send_signal(sig)
     _, err = process.communicate()
     assert process.returncode == code, err
-    assert err.decode() == f"refkmeans: {word}\n"
+    # A busy machine may let the progress line ("clustering N colours...") out first: only the last line is the outcome.
+    assert err.decode().splitlines()[-1] == f"refkmeans: {word}", err
+    assert "error" not in err.decode(), err
     assert snapshot(work) == before
 
 
