@@ -194,6 +194,8 @@ def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) 
     if format is not None:
         return registry.codec(format)
     extension = os.path.splitext(path)[1]
+    if not extension and (_named_descriptor(path) is not None or is_stream(path)):
+        return registry.codec("netpbm")  # /dev/stdout, a FIFO: like -, Netpbm unless --format says otherwise
     codec = registry.codec_for_extension(extension)
     if codec is None:
         raise UsageError(f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm")
