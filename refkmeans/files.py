@@ -348,6 +348,45 @@ def check_writable(path: str, force: bool) -> None:
         raise OutputError(f"{path} exists; use --force to replace it")
 
 
+def check_not_input(output: Optional[str], **inputs: Optional[str]) -> None:
+    """Refuse an output (``-`` and ``/dev/stdout`` included) that is one of the files read.
+
+    ``inputs`` are named by what they are (``input=...``, ``palette=...``);
+    ``-`` and None among them are skipped.  ``-o -`` with standard output
+    opened on the input (``1<>in.ppm``) would overwrite it as surely as
+    ``-o in.ppm``: it is compared by the descriptor.
+    """
+    if output is None:
+        return
+    fd = 1 if output == "-" else _named_descriptor(output)
+    try:
+        written = os.fstat(fd) if fd is not None else os.stat(output)
+    except OSError:
+        return  # nothing there yet: it cannot be an input
+    if not stat.S_ISREG(written.st_mode):
+        return  # a terminal, a pipe, /dev/null: writing there changes no file
+    for what, path in inputs.items():
+        if path is None or path == "-":
+            continue
+        try:
+            read = os.stat(path)
+        except OSError:
+            continue
+        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            shown = "standard output" if output == "-" else f"output {output}"
+            raise UsageError(f"{shown} is the {what} {path}; choose another output")
+
+
+def file_size(path: str) -> Optional[int]:
+    """The size of a file, or None for ``-`` or a file gone since it was read (it is only reported)."""
+    if path == "-":
+        return None
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
 def names_a_stream(path: str) -> bool:
     """True for an input with no file name to build an output name from.
 

@@ -415,3 +415,61 @@ def test_image_sanity() -> None:
     # settles on {0, 10} -> 5 and {200, 210} -> 205.
     assert list(Image(4, 1, 1, 255, bytes([0, 10, 200, 210])).samples) == [0, 10, 200, 210]
     assert list(kmeans([(0,), (10,), (200,), (210,)], k=2, init="first").centroids) == [(5.0,), (205.0,)]
+
+
+# -- Low: the files read are protected from what is written ------------------------------
+
+
+def test_stdout_opened_on_the_input_is_refused_and_the_input_kept(work: Path) -> None:
+    """`-o -` with stdout opened read-write on the input used to overwrite the input."""
+    proc = sh(work, f"exec {sys.executable} -m refkmeans quantize in.pgm -k 2 -q -o - 1<>in.pgm")
+    assert proc.returncode == 2
+    assert proc.stderr == b"refkmeans: error: standard output is the input in.pgm; choose another output\n"
+    assert (work / "in.pgm").read_bytes() == PGM
+
+
+@pytest.mark.parametrize("option", ["-o", "--trace"])
+def test_the_palette_file_is_protected_like_the_input_even_with_force(work: Path, option: str, capsys) -> None:
+    palette = work / "palette.txt"
+    palette.write_text("0\n255\n")
+    argv = ["quantize", str(work / "in.pgm"), "--palette", str(palette), "--force", "-q"]
+    argv += [option, str(palette)] if option == "-o" else [option, str(palette), "-o", str(work / "o.pgm")]
+    assert cli_main.main(argv) == 2
+    assert f"is the palette {palette}" in capsys.readouterr().err
+    assert palette.read_text() == "0\n255\n"
+
+
+def test_no_trace_is_written_when_the_output_then_fails(work: Path, monkeypatch) -> None:
+    from refkmeans.errors import OutputError
+
+    def fails(*args, **kwargs):
+        raise OutputError("cannot write o.pgm: disk full")
+
+    monkeypatch.setattr(quantize_cmd, "write", fails)
+    code = cli_main.main(["quantize", str(work / "in.pgm"), "-k", "2", "-q", "-o", str(work / "o.pgm"),
+                          "--trace", str(work / "t2.jsonl")])
+    assert code == 5
+    assert not (work / "t2.jsonl").exists()
+
+
+def test_an_input_removed_during_the_run_does_not_fail_it_after_the_output(work: Path, monkeypatch) -> None:
+    """Its size for the report used to be read after the run: exit 1 with the output written."""
+    real = quantize_cmd.quantize
+
+    def remove_then_quantize(*args, **kwargs):
+        (work / "in.pgm").unlink()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(quantize_cmd, "quantize", remove_then_quantize)
+    assert cli_main.main(["quantize", str(work / "in.pgm"), "-k", "2", "--init", "first", "-o", str(work / "o.pgm")]) == 0
+    assert (work / "o.pgm").read_bytes() == PGM_K2
+
+
+# -- Low: elbow's ks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ks", ["2..70000", "2..100000000", "1,70000"])
+def test_elbow_refuses_ks_above_the_limit_before_listing_them(work: Path, ks: str, capsys) -> None:
+    """`-k 2..100000000` used to build the whole list (gigabytes) first."""
+    assert cli_main.main(["elbow", str(work / "in.pgm"), "-k", ks, "-q", "-o", str(work / "e.svg")]) == 2
+    assert "k is at most 65536" in capsys.readouterr().err
