@@ -202,6 +202,20 @@ def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) 
     return codec
 
 
+def check_encodable(
+    path: str, image: Image, registry: Registry, format: Optional[str] = None, plain: bool = False
+) -> None:
+    """Before the work: refuse a format that cannot hold an image of this shape.
+
+    A 1x1 image with the same channels, maxval and tuple type is encoded
+    and thrown away, so ``-o out.gif`` for a 5-channel PAM fails at once,
+    not after the clustering.
+    """
+    codec = registry.codec(format or "netpbm") if path == "-" else codec_for_path(path, registry, format)
+    probe = Image(1, 1, image.channels, image.maxval, [0] * image.channels, image.tupltype)
+    encode(probe, codec, [(0,) * image.channels], array("B", [0]), plain)
+
+
 def encode(
     image: Image,
     codec: Codec,

@@ -187,6 +187,8 @@ def _as_list(init: Any) -> List[Any]:
 
 
 def _as_tuples(pixels: Sequence[Sequence[int]]) -> List[tuple]:
+    if callable(getattr(pixels, "tolist", None)):
+        pixels = pixels.tolist()  # type: ignore[attr-defined]  # a NumPy array: Python ints, no uint8 wraparound
     try:
         return [p if type(p) is tuple else tuple(p) for p in pixels]
     except TypeError:

@@ -473,3 +473,21 @@ def test_elbow_refuses_ks_above_the_limit_before_listing_them(work: Path, ks: st
     """`-k 2..100000000` used to build the whole list (gigabytes) first."""
     assert cli_main.main(["elbow", str(work / "in.pgm"), "-k", ks, "-q", "-o", str(work / "e.svg")]) == 2
     assert "k is at most 65536" in capsys.readouterr().err
+
+
+# -- Low: output-format problems before the work --------------------------------------------
+
+#: A 1x1 PAM with five channels: GIF holds 1 to 4.
+PAM5 = b"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 5\nMAXVAL 255\nENDHDR\n\x01\x02\x03\x04\x05"
+
+
+def test_a_format_that_cannot_hold_the_image_is_refused_before_clustering(work: Path, monkeypatch, capsys) -> None:
+    """It used to be found only when the result was encoded, after all the work."""
+    (work / "five.pam").write_bytes(PAM5)
+    clustered = []
+    monkeypatch.setattr(quantize_cmd, "quantize", lambda *a, **k: clustered.append(1))
+    code = cli_main.main(["quantize", str(work / "five.pam"), "-k", "1", "-o", str(work / "o.gif")])
+    assert code == 3
+    assert "gif: cannot write 5-channel images" in capsys.readouterr().err
+    assert clustered == []
+    assert not (work / "o.gif").exists()

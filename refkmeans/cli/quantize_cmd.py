@@ -8,7 +8,16 @@ import sys
 
 from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
-from ..files import check_not_input, check_writable, codec_for_path, file_size, names_a_stream, read, write
+from ..files import (
+    check_encodable,
+    check_not_input,
+    check_writable,
+    codec_for_path,
+    file_size,
+    names_a_stream,
+    read,
+    write,
+)
 from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import DEFAULT_INIT, PROFILES, quantize
@@ -86,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     strength = parse_strength(args.dither_strength)  # a bad value fails before the work
     recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
+    check_encodable(output, image, registry, args.format, args.plain)  # the format holds it: fail before the work
     _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
     _apply_profile(args)
     options = kmeans_kwargs(args)
