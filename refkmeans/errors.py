@@ -23,6 +23,10 @@ class ExitCode(IntEnum):
     EMPTY_CLUSTER = 6
     #: ``conform``: the candidate is not conformant; ``vectors --check``: out of date.
     NOT_CONFORMANT = 7
+    #: Out of memory, wherever it happens (reading, clustering, a plugin, writing).
+    NO_MEMORY = 8
+    #: SIGHUP (128 + SIGHUP): the terminal went away; cleaned up like SIGTERM.
+    HANGUP = 129
     #: Ctrl-C (the shell convention 128 + SIGINT).
     INTERRUPTED = 130
     #: SIGTERM (128 + SIGTERM), after cleaning up.

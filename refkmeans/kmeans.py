@@ -147,14 +147,18 @@ def initial_centroids(
         generator = make_generator(rng, seed)
         try:
             raw = entry.obj(dataset, k, generator)
-        except RefKMeansError:
+        except (RefKMeansError, MemoryError):
+            raise  # MemoryError: the one out-of-memory report (cli.main), not the initializer's fault
+        except Exception as exc:
+            raise PluginError(f"initializer {init!r} from {entry.plugin} failed: {type(exc).__name__}: {exc}") from None
+        if not hasattr(raw, "__iter__"):
+            raise PluginError(f"initializer {init!r} from {entry.plugin} returned {raw!r}, not a list")
+        try:
+            raw = list(raw)  # a generator runs here: what it raises is the initializer's failure too
+        except (RefKMeansError, MemoryError):
             raise
         except Exception as exc:
             raise PluginError(f"initializer {init!r} from {entry.plugin} failed: {type(exc).__name__}: {exc}") from None
-        try:
-            raw = list(raw)
-        except TypeError:
-            raise PluginError(f"initializer {init!r} from {entry.plugin} returned {raw!r}, not a list") from None
         if len(raw) != k:
             raise PluginError(f"initializer {init!r} from {entry.plugin} returned {len(raw)} centroids, expected {k}")
         try:
@@ -183,6 +187,8 @@ def _as_list(init: Any) -> List[Any]:
 
 
 def _as_tuples(pixels: Sequence[Sequence[int]]) -> List[tuple]:
+    if callable(getattr(pixels, "tolist", None)):
+        pixels = pixels.tolist()  # type: ignore[attr-defined]  # a NumPy array: Python ints, no uint8 wraparound
     try:
         return [p if type(p) is tuple else tuple(p) for p in pixels]
     except TypeError:

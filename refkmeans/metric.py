@@ -341,7 +341,7 @@ def blame(metric: Metric, plugin: str, exc: BaseException) -> Optional[MetricErr
     """
     if isinstance(exc, MetricError):
         return exc if exc.plugin else exc.from_plugin(plugin)
-    if isinstance(exc, RefKMeansError) or not _raised_by(metric, exc.__traceback__):
+    if isinstance(exc, (RefKMeansError, MemoryError)) or not _raised_by(metric, exc.__traceback__):
         return None
     last = traceback.extract_tb(exc.__traceback__)[-1]
     return MetricError(metric.name, f"raised {type(exc).__name__}: {exc} (at {last.filename}:{last.lineno})", plugin)

@@ -22,12 +22,12 @@ would only waste a palette slot.
 
 from __future__ import annotations
 
-import json
 import re
 from codecs import getincrementaldecoder
 from fractions import Fraction
 from typing import Any, List, Optional, Sequence, Tuple
 
+from . import safejson
 from .codec import DEFAULT_MAX_PIXELS
 from .errors import ImageError, UsageError
 from .files import SNIFF_BYTES, decode, max_input_bytes, read_bytes
@@ -137,8 +137,10 @@ def _parse_text(text: str, path: str, maxval: int) -> Tuple[List[Colour], int]:
             continue
         values = []
         for word in words:
-            if not word.isdigit():
+            if not (word.isascii() and word.isdigit()):
                 break  # a GIMP-style colour name follows the numbers
+            if len(word.lstrip("0")) > 5:  # no sample is above 65535; int() refuses 4300+ digits
+                raise UsageError(f"{path}: line {number}: {word[:12]}... ({len(word)} digits) is above 65535")
             values.append(int(word))
         if not values or (not gimp and len(values) != len(words)):
             raise UsageError(f"{path}: line {number}: expected a colour (integers or #rrggbb), got {line!r}")
@@ -148,7 +150,7 @@ def _parse_text(text: str, path: str, maxval: int) -> Tuple[List[Colour], int]:
 
 def _parse_json(text: str, path: str, maxval: int) -> Tuple[List[Colour], int]:
     try:
-        document: Any = json.loads(text)
+        document: Any = safejson.loads(text)
     except ValueError as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
     source = maxval

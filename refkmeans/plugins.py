@@ -9,11 +9,13 @@ entry-point names, or empty for none.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 from functools import partial
 from importlib import metadata
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pluggy
 
@@ -48,6 +50,21 @@ class PluginFailure:
 
     def __repr__(self) -> str:
         return f"PluginFailure({self.name!r}, {self.version!r}, {self.message!r})"
+
+
+@contextlib.contextmanager
+def plugin_output() -> Iterator[None]:
+    """While plugin code runs, what it prints goes to stderr: stdout carries only refkmeans's own output."""
+    if sys.stdout is sys.stderr or sys.stderr is None:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def exit_message(exc: SystemExit) -> str:
+    """How a plugin's ``sys.exit(code)`` is reported: it is a failure, whatever the code."""
+    return f"called sys.exit({exc.code!r})"
 
 
 class Entry:
@@ -85,11 +102,23 @@ def get_plugin_manager(
     for plugin in extra_plugins:
         name = pm.register(plugin, name=getattr(plugin, "__name__", None))
         versions[str(name)] = "local"
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from None
+    _leave_out_unknown_hooks(pm, failures, versions)
     return pm, failures, versions
+
+
+def _leave_out_unknown_hooks(pm: pluggy.PluginManager, failures: List[PluginFailure], versions: Dict[str, str]) -> None:
+    """A plugin implementing a hook this version does not have (a typo, or written for a newer
+    version) is reported and unregistered; the others keep working."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = str(pm.get_name(exc.plugin))
+            pm.unregister(exc.plugin)
+            failures.append(
+                PluginFailure(name, versions.pop(name, ""), f"implements a hook that does not exist: {exc}")
+            )
 
 
 def _allowed_names() -> Optional[List[str]]:
@@ -115,8 +144,12 @@ def _load_entry_points(pm: pluggy.PluginManager, failures: List[PluginFailure], 
         if allowed is not None and ep.name not in allowed:
             continue
         try:
-            plugin = ep.load()
+            with plugin_output():
+                plugin = ep.load()
             pm.register(plugin, name=ep.name)
+        except SystemExit as exc:
+            failures.append(PluginFailure(ep.name, version, f"failed to load: it {exit_message(exc)}"))
+            continue
         except Exception as exc:  # a broken plugin must not take the others down
             failures.append(PluginFailure(ep.name, version, f"failed to load: {type(exc).__name__}: {exc}"))
             continue
@@ -127,14 +160,15 @@ class Registry:
     """Initializers, metrics and codecs by name, gathered from every plugin."""
 
     def __init__(self, load_entrypoints: bool = True, extra_plugins: Sequence[Any] = ()) -> None:
-        self.plugin_manager, self.failures, self.versions = get_plugin_manager(load_entrypoints, extra_plugins)
-        self.initializers: Dict[str, Entry] = {}
-        self.metrics: Dict[str, Entry] = {}
-        self.codecs: Dict[str, Entry] = {}
-        hook = self.plugin_manager.hook
-        self._collect(hook.refkmeans_register_initializers, self.initializers, "initializer", _check_initializer)
-        self._collect(hook.refkmeans_register_metrics, self.metrics, "metric", _check_metric)
-        self._collect(hook.refkmeans_register_codecs, self.codecs, "codec", _check_codec)
+        with plugin_output():
+            self.plugin_manager, self.failures, self.versions = get_plugin_manager(load_entrypoints, extra_plugins)
+            self.initializers: Dict[str, Entry] = {}
+            self.metrics: Dict[str, Entry] = {}
+            self.codecs: Dict[str, Entry] = {}
+            hook = self.plugin_manager.hook
+            self._collect(hook.refkmeans_register_initializers, self.initializers, "initializer", _check_initializer)
+            self._collect(hook.refkmeans_register_metrics, self.metrics, "metric", _check_metric)
+            self._collect(hook.refkmeans_register_codecs, self.codecs, "codec", _check_codec)
         #: Claims that clash (an extension two codecs claim, a sniff that takes
         #: any data), each a one-line note saying who keeps what.
         self.conflicts: List[str] = []
@@ -148,9 +182,13 @@ class Registry:
         self._report_shared_extensions()
 
     def _collect(self, hook: Any, table: Dict[str, Entry], kind: str, check: Callable[..., Entry]) -> None:
-        # Call each plugin on its own: a plugin that raises is reported by
-        # name, and names are checked for clashes whatever the call order.
-        for impl in hook.get_hookimpls():
+        # Call each plugin on its own: a plugin that fails in its hook (an
+        # exception, sys.exit, a malformed registration) is reported by name
+        # and what it registered there is left out; the others keep working.
+        # Built-ins come first, then plugins by name, so on a name clash
+        # the first keeps the name and the later one is reported.
+        impls = sorted(hook.get_hookimpls(), key=lambda i: (self.versions.get(i.plugin_name) != "builtin", i.plugin_name))
+        for impl in impls:
             plugin = impl.plugin_name
             found: List[Entry] = []
 
@@ -159,26 +197,32 @@ class Registry:
 
             try:
                 impl.function(register=register)
-            except RefKMeansError:
-                raise
+            except SystemExit as exc:
+                self._fail(plugin, f"{exit_message(exc)} in its {kind} hook")
+                continue
+            except RefKMeansError as exc:
+                self._fail(plugin, f"failed in its {kind} hook: {exc}")
+                continue
             except Exception as exc:
-                self.failures.append(
-                    PluginFailure(
-                        plugin, self.versions.get(plugin, ""), f"raised in its {kind} hook: {type(exc).__name__}: {exc}"
-                    )
-                )
+                self._fail(plugin, f"raised in its {kind} hook: {type(exc).__name__}: {exc}")
                 continue
             for entry in found:
                 if entry.name in table:
                     other = table[entry.name].plugin
-                    raise PluginError(f"{kind} {entry.name!r} is registered by both {other} and {plugin}")
+                    self._fail(plugin, f"{kind} {entry.name!r} is registered by both {other} and {plugin}; {other} keeps it")
+                    continue
                 table[entry.name] = entry
+
+    def _fail(self, plugin: str, message: str) -> None:
+        self.failures.append(PluginFailure(plugin, self.versions.get(plugin, ""), message))
 
     def _get(self, table: Dict[str, Entry], kind: str, name: str) -> Entry:
         try:
             return table[name]
         except KeyError:
-            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}") from None
+            # A plugin left out may be the one meant: name it, so the user knows why.
+            failed = "".join(f"; {failure}" for failure in self.failures)
+            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}{failed}") from None
 
     def metric(self, name: str) -> Metric:
         """The metric registered as ``name``."""
@@ -231,9 +275,10 @@ class Registry:
             if entry.name in self._indiscriminate:
                 continue
             try:
-                if entry.obj.sniff(head):
-                    return entry.obj  # type: ignore[no-any-return]
-            except Exception as exc:
+                with plugin_output():
+                    if entry.obj.sniff(head):
+                        return entry.obj  # type: ignore[no-any-return]
+            except (Exception, SystemExit) as exc:
                 broken = broken or PluginError(f"codec {entry.name!r} from {entry.plugin} failed to sniff: {exc}")
         if broken is not None:
             raise broken
@@ -268,7 +313,7 @@ def _sniffs_anything(codec: Any) -> bool:
         try:
             if codec.sniff(head):
                 return True
-        except Exception:
+        except (Exception, SystemExit):
             pass
     return False
 
@@ -320,6 +365,30 @@ def get_registry(load_entrypoints: bool = True) -> Registry:
     if load_entrypoints not in _DEFAULT:
         _DEFAULT[load_entrypoints] = Registry(load_entrypoints)
     return _DEFAULT[load_entrypoints]
+
+
+def plugin_of_module(module: str) -> Optional[str]:
+    """The name of a loaded plugin that ``module`` (a dotted name) belongs to, or None."""
+    package = module.split(".")[0]
+    if package == "refkmeans":
+        return None  # the built-ins are refkmeans itself
+    for registry in list(_DEFAULT.values()):
+        for name, plugin in registry.plugin_manager.list_name_plugin():
+            if str(getattr(plugin, "__name__", "")).split(".")[0] == package:
+                return str(name)
+    return None
+
+
+def called_from_plugin(frame: Any) -> bool:
+    """True when a loaded plugin's code is on the stack above refkmeans's own code."""
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == "refkmeans" or module.startswith("refkmeans."):
+            return False
+        if plugin_of_module(module) is not None:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def reset_registry() -> None:

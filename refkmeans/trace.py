@@ -25,12 +25,14 @@ iteration.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from . import safejson
 from .errors import EmptyClusterError, ImageError, UsageError
 from .files import check_writable, write_bytes
 from .rational import from_text, to_text
@@ -348,7 +350,7 @@ def parse_lines(lines: Iterable[str]) -> Trace:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = safejson.loads(line)
         except ValueError as exc:
             raise TraceError(f"trace line {number}: not JSON ({exc})") from None
         if not isinstance(record, dict):
@@ -409,7 +411,13 @@ def _number(record: Record, key: str, line: int) -> float:
     value = record[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TraceError(f"trace line {line}: {key!r} must be a number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):  # JSON readers take NaN and Infinity; no plot can
+        raise TraceError(f"trace line {line}: {key!r} must be a finite number, got {value!r}")
+    return number
 
 
 def _rational(value: Any, key: str, line: int) -> Fraction:

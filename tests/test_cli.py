@@ -830,14 +830,15 @@ def test_main_turns_keyboard_interrupt_into_130(
     assert listing(work) == ["in.ppm"]
 
 
-def test_main_treats_a_closed_pipe_as_success(
+def test_main_reports_a_closed_output_pipe_as_exit_5(
     work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def closed(*args: object, **kwargs: object) -> int:
         raise BrokenPipeError
 
     monkeypatch.setattr(quantize_cmd, "write", closed)
-    assert cli_main.main(["quantize", str(work / "in.ppm"), "-o", "-"]) == 0
+    # The output did not all arrive: that is no success (issue 17, finding 2).
+    assert cli_main.main(["quantize", str(work / "in.ppm"), "-o", "-"]) == 5
 
 
 def test_main_reports_an_empty_cluster_as_exit_6(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -849,8 +850,9 @@ def test_main_reports_an_empty_cluster_as_exit_6(tmp_path: Path, capsys: pytest.
     assert listing(tmp_path) == ["dup.ppm"]
 
 
-def test_closed_stdout_pipe_exits_quietly(work: Path) -> None:
-    # The reader goes away before anything is written: no traceback, no noise.
+def test_closed_stdout_pipe_is_one_line_and_exit_5(work: Path) -> None:
+    # The reader goes away before anything is written: no traceback, and no
+    # success either, since the output never arrived (issue 17, finding 2).
     reader, writer = os.pipe()
     os.close(reader)
     try:
@@ -860,8 +862,8 @@ def test_closed_stdout_pipe_exits_quietly(work: Path) -> None:
         )
     finally:
         os.close(writer)
-    assert proc.returncode == 0
-    assert proc.stderr == b""
+    assert proc.returncode == 5
+    assert proc.stderr == b"refkmeans: error: cannot write standard output: the reader closed the pipe\n"
 
 
 def test_image_helper_round_trip_matches_hand_made_bytes(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def test_the_numbers_are_those_users_script_against():
     # Written out by hand from README's table: changing a number breaks scripts.
     assert {code.name: int(code) for code in ExitCode} == {
         "OK": 0, "INTERNAL": 1, "USAGE": 2, "INPUT": 3, "PLUGIN": 4, "OUTPUT": 5, "EMPTY_CLUSTER": 6,
-        "NOT_CONFORMANT": 7, "INTERRUPTED": 130, "TERMINATED": 143,
+        "NOT_CONFORMANT": 7, "NO_MEMORY": 8, "HANGUP": 129, "INTERRUPTED": 130, "TERMINATED": 143,
     }
 
 

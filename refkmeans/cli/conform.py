@@ -21,7 +21,7 @@ from ..conformance.suite import run_suite, select
 from ..conformance.tolerance import CLASSES
 from ..conformance.vectors import load_suite
 from ..errors import ExitCode, UsageError
-from ..files import write_atomic
+from ..files import check_writable, write_bytes
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
@@ -47,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
                         help="--cmd: start the program once and send every request as a JSON line")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="--cmd: seconds per case (default 60)")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report (- for stdout)")
+    parser.add_argument("--force", "-f", action="store_true", help="replace an existing --json file")
     parser.add_argument("--verbose", "-v", action="store_true", help="show what was verified for every case")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--print-request", metavar="ID", help="print the JSON request of one case and exit")
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if args.json not in (None, "-"):
+        check_writable(args.json, args.force)  # before the work, like quantize -o
     candidate = candidate_from_options(args.impl, args.cmd, args.timeout, args.core, args.batch)
     out = sys.stderr if args.json == "-" else sys.stdout
 
@@ -82,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
         if args.json == "-":
             sys.stdout.write(text)
         else:
-            write_atomic(args.json, text.encode("utf-8"))
+            write_bytes(args.json, text.encode("utf-8"), args.force)
     return ExitCode.OK if result.conformant else ExitCode.NOT_CONFORMANT
 

@@ -4,6 +4,10 @@ Two kinds of news arrive: ``phase(text)`` when a stage starts (counting
 colours, clustering, repainting) and a :class:`Step` after every iteration.
 A background ticker shows the current line once the run is older than
 ``delay``, so a long stage is announced while it runs, not after.
+
+Progress is best effort: a stream that fails (stderr closed, or a pipe
+whose reader went away) silences it; the run goes on and its exit code is
+unchanged.
 """
 
 from __future__ import annotations
@@ -38,7 +42,10 @@ class Progress:
         self.start = clock()
         self.last = 0.0
         self.shown = False
-        self.tty = self.stream.isatty()
+        try:
+            self.tty = self.stream.isatty()
+        except (OSError, ValueError):
+            self.tty = False
         self._status = ""
         self._printed = ""
         self._lock = threading.Lock()
@@ -72,12 +79,18 @@ class Progress:
         # Called with the lock held.
         self.last = now
         self._printed = line
-        if self.tty:
-            self.stream.write("\r" + line.ljust(60))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self._write("\r" + line.ljust(60) if self.tty else line + "\n")
         self.shown = True
+
+    def _write(self, text: str) -> None:
+        """Write and flush; on a failing stream, stop showing progress (never fail the run)."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
+            self.tty = False  # and no closing newline
+            self._stop.set()
 
     def _tick(self) -> None:
         """Show the current line when a stage outlasts the delay (and at most once a second)."""
@@ -95,5 +108,4 @@ class Progress:
         if self._ticker is not None:
             self._ticker.join()
         if self.shown and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")

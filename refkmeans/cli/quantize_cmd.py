@@ -8,7 +8,16 @@ import sys
 
 from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
-from ..files import check_writable, codec_for_path, names_a_stream, read, write
+from ..files import (
+    check_encodable,
+    check_not_input,
+    check_writable,
+    codec_for_path,
+    file_size,
+    names_a_stream,
+    read,
+    write,
+)
 from ..palette_file import read_palette
 from ..plugins import get_registry
 from ..quantize import DEFAULT_INIT, PROFILES, quantize
@@ -78,11 +87,15 @@ def run(args: argparse.Namespace) -> int:
         same = args.input != "-" and os.path.exists(args.input) and os.path.exists(output)
         if same and os.path.samefile(args.input, output):
             raise UsageError(f"output {output} is the input; choose another -o")
+    check_not_input(output, input=args.input, palette=args.palette)
+    check_not_input(args.trace, palette=args.palette)
+    if output != "-":
         check_writable(output, args.force)
         codec_for_path(output, registry, args.format)  # fail before the work, not after
     strength = parse_strength(args.dither_strength)  # a bad value fails before the work
     recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
+    check_encodable(output, image, registry, args.format, args.plain)  # the format holds it: fail before the work
     _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
     _apply_profile(args)
     options = kmeans_kwargs(args)
@@ -96,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
             q = quantize(image, k=args.k, progress=callback, registry=registry, **options)
     finally:
         progress.done()
-    recorder.finish(q.result)
     q = dithered(q, args.dither, strength, registry.metric(args.metric))
     size = write(
         output,
@@ -108,9 +120,10 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         registry=registry,
     )
+    recorder.finish(q.result)  # after the output: no trace of a run whose output failed
     if not args.quiet:
         stream = sys.stderr if "-" in (output, args.trace) else sys.stdout
-        in_bytes = None if args.input == "-" else os.path.getsize(args.input)
+        in_bytes = file_size(args.input)
         for line in report_lines(q, in_bytes, size):
             if args.palette and line.startswith("iterations"):
                 line = f"iterations  0 (fixed palette of {len(q.palette)} colours from {args.palette})"

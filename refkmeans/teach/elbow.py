@@ -16,7 +16,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..dataset import Dataset
 from ..errors import UsageError
-from ..kmeans import kmeans
+from ..kmeans import MAX_K, kmeans
 from ..result import Result
 
 
@@ -30,11 +30,13 @@ def parse_ks(text: str) -> List[int]:
         if ".." in text:
             span, _, step = text.partition(":")
             low, high = (int(part) for part in span.split(".."))
-            ks = list(range(low, high + 1, int(step) if step else 1))
+            ks: Sequence[int] = range(low, high + 1, int(step) if step else 1)
         else:
             ks = [int(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(f"--k must look like 2..32, 2..32:2 or 2,4,8; got {text!r}") from None
+    if len(ks) > MAX_K or (ks and max(ks) > MAX_K):  # a range is refused before it is listed
+        raise UsageError(f"--k {text!r}: k is at most {MAX_K}")
     if not ks or min(ks) < 1:
         raise UsageError(f"--k must name at least one k of 1 or more; got {text!r}")
     return sorted(set(ks))
