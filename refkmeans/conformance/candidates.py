@@ -315,7 +315,8 @@ def _decode(text: str) -> Any:
 def parse_output(answer: Any, case: Case) -> Output:
     """Check an answer's shape against the case and make its numbers exact."""
     if not isinstance(answer, dict):
-        raise Malformed(f"the answer is a {type(answer).__name__}, not a dict/object")
+        name = type(answer).__name__
+        raise Malformed(f"the answer is {'an' if name[:1] in 'aeiou' else 'a'} {name}, not a dict/object")
     if "error" in answer:
         return Output(error=_parse_error(answer))
     for key in ("labels", "centroids"):
