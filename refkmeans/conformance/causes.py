@@ -9,6 +9,7 @@ true for the failing pixels or not, and a cause is named only when it is.
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -231,8 +232,8 @@ class Diagnoser:
     ) -> Optional[Diagnosis]:
         """A diagnosis when only the clusters of a refill fail: the empty one and the one it took from.
 
-        Two refill patterns take from a populated cluster (KM-DIAG-3): *a pixel moves* (the donor's centroid
-        is the mean of its pixels less one, as scikit-learn and OpenCV do) and *a split* (the donor's mean is
+        Two refill patterns take from a populated cluster (KM-DIAG-3): *pixels move* (the donor's centroid
+        is the mean of its pixels less those that went to refill, as scikit-learn and OpenCV do) and *a split* (the donor's mean is
         copied into the empty cluster and the copies are pushed apart, as Faiss does: both end within 1/64
         of the donor's exact mean, relative to its size).
         """
@@ -247,18 +248,13 @@ class Diagnoser:
                 return None
             exact = mean(total, n)
             tolerance = self.tol.centroid(n)
-            lost = next(
-                (i for i, p in enumerate(pixels) if n > 1 and labels[i] == d
-                 and dx.close_to(got_d, mean([s - v for s, v in zip(total, p)], n - 1), tolerance)),
-                None,
-            )
-            if lost is not None:
-                e = next((e for e in empties if following[e] is not None
-                          and dx.close_to(following[e], tuple(Fraction(v) for v in pixels[lost]), self.tol.start)),
-                         empties[0])
-                seen.append(f"a pixel moves: cluster {d} lost pixel {lost} {pixels[lost]} to refill empty "
-                            f"cluster {e}, so its centroid is the mean of its other {n - 1} pixel(s)")
-                explained.update((d, e))
+            moved = self._moved_pixels(d, labels, total, n, got_d, following, empties, tolerance)
+            if moved is not None:
+                shown = ", ".join(f"pixel {i} {pixels[i]} to cluster {e}" for i, e in moved)
+                seen.append(f"pixels move: cluster {d} gave {shown}, so its centroid is the mean of its other "
+                            f"{n - len(moved)} pixel(s)" + (" (none left: the sum of nothing)" if len(moved) == n
+                                                             else ""))
+                explained.update([d, *(e for _, e in moved)])
                 continue
             # A split leaves the donor and its copies close to the donor's exact mean (within 1/64 of it).
             copies = [e for e in empties if _relative_gap(following[e], exact) <= Fraction(1, 64)]
@@ -283,6 +279,34 @@ class Diagnoser:
             + ("the empty cluster moves to the farthest colour and no other mean changes"
                if policy == "farthest" else "an empty cluster keeps its centroid and no other mean changes"),
         )
+
+    def _moved_pixels(
+        self, d: int, labels: Sequence[int], total: Sequence[int], n: int, got_d: Centroid,
+        following: Sequence[MaybeCentroid], empties: Sequence[int], tolerance: Fraction,
+    ) -> Optional[List[Tuple[int, int]]]:
+        """(pixel, empty cluster) pairs whose removal makes ``got_d`` the donor's mean, if any.
+
+        The empty clusters took pixels of the donor (each now sits on its pixel's colour); the donor's
+        centroid is the mean of what is left (scikit-learn keeps 0, the empty sum, when nothing is).
+        """
+        pixels = self.case.pixels
+        members = [i for i, label in enumerate(labels) if label == d]
+        taken: List[Tuple[int, int]] = []
+        for e in empties:
+            i = next((i for i in members if i not in [m for m, _ in taken] and following[e] is not None
+                      and dx.close_to(following[e], tuple(Fraction(v) for v in pixels[i]), self.tol.start)), None)
+            if i is not None:
+                taken.append((i, e))
+        for r in range(1, min(len(taken), 6) + 1):
+            for chosen in itertools.combinations(taken, r):
+                rest = [s - sum(pixels[i][ch] for i, _ in chosen) for ch, s in enumerate(total)]
+                expected = mean(rest, n - r) if n > r else tuple(Fraction(0) for _ in rest)
+                if dx.close_to(got_d, expected, tolerance):
+                    return list(chosen)
+        # A pixel that left for an empty cluster placed elsewhere (policy 'farthest' moved that one).
+        lost = next((i for i in members if n > 1
+                     and dx.close_to(got_d, mean([s - v for s, v in zip(total, pixels[i])], n - 1), tolerance)), None)
+        return None if lost is None else [(lost, empties[0])]
 
     def empty(
         self,

@@ -174,7 +174,9 @@ class Certifier:
             else:
                 matches = self._final_only(output)
         except _Failed as failed:
+            self.notes.extend(output.notes)
             return self._verdict(FAIL, mode, failed.diagnosis, None)
+        self.notes.extend(output.notes)
         status = ACCEPTABLE if self.deviations or not matches else PASS
         return self._verdict(status, mode, None, matches)
 
