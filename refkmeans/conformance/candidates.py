@@ -189,17 +189,16 @@ class PythonCandidate(Candidate):
         pixels = [tuple(p) for p in case.pixels]
         init = [tuple(float(v) for v in c) for c in case.initial]
         options: Dict[str, Any] = {name: getattr(case, name) for name in ("metric", "empty") if name in self.keywords}
-        return self.call(self.function, (pixels, init, case.max_iter), options)
+        return self.call((pixels, init, case.max_iter), options)
 
-    def call(self, function: Callable[..., Any], args: Tuple[Any, ...], options: Dict[str, Any]) -> Any:
-        """``function(*args, **options)``: in a worker process when there is a timeout or a deadline."""
+    def call(self, args: Tuple[Any, ...], options: Dict[str, Any]) -> Any:
+        """The function on ``args`` and ``options``: in a worker process when there is a timeout or a deadline."""
         if self.timeout is None and self.deadline_at is None:
-            kind, value = worker.call(function, args, options)
+            kind, value = worker.call(self.function, args, options)
         else:
             limit, blame = self.budget(self.timeout if self.timeout is not None else float("inf"))
-            if self._worker is None or self._worker.function is not function:
-                self.close()
-                self._worker = Worker(function)
+            if self._worker is None:
+                self._worker = Worker(self.name)
             outcome = self._worker.call(limit, *args, **options)
             if outcome is None:
                 raise Crash(f"no answer within {limit:.3g} s ({blame}); the worker process was stopped")

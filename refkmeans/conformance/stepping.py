@@ -111,7 +111,7 @@ class PythonStepper(PythonCandidate):
 
         def step(t: Optional[int], centroids: List[Tuple[Fraction, ...]]) -> Any:
             sent = [tuple(_sendable(v) for v in c) for c in centroids]
-            return self.call(self.function, (pixels, sent), options)
+            return self.call((pixels, sent), options)
 
         return drive(case, step)
 

@@ -1,10 +1,12 @@
 """Calling a Python candidate in a worker process, so that a time limit holds (KM-PY-6).
 
 A function that hangs cannot be stopped inside the process that called it.
-The worker is a forked child in a session of its own: it calls the function
-for each request it receives and sends back the answer made plain (lists,
-numbers, text).  When a call overruns its time, the worker and everything it
-started are killed, and the next call starts a fresh one.
+The worker is a fresh interpreter (spawned, not forked: a library's thread
+pools do not survive a fork) in a session of its own.  It imports
+``MODULE:FUNCTION`` itself, calls it for each request it receives and sends
+back the answer made plain (lists, numbers, text).  When a call overruns its
+time, the worker and everything it started are killed, and the next call
+starts a fresh one.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ def call(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: dict) -> O
         return ("crash", f"{type(exc).__name__}: {exc}")
 
 
-def _serve(function: Callable[..., Any], conn: Any) -> None:  # pragma: no cover - runs in the child
+def _serve(spec: str, conn: Any) -> None:  # pragma: no cover - runs in the child
     os.setsid()  # its own process group: killing the worker kills what it started
+    from .candidates import load_function  # the candidates module uses this one
+
+    function = load_function(spec)
     while True:
         try:
             args, kwargs = conn.recv()
@@ -59,19 +64,19 @@ def _serve(function: Callable[..., Any], conn: Any) -> None:  # pragma: no cover
 
 
 class Worker:
-    """One function, called in a child process with a time limit per call."""
+    """One function, ``MODULE:FUNCTION``, called in a child process with a time limit per call."""
 
-    def __init__(self, function: Callable[..., Any]) -> None:
-        self.function = function
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
         self.process: Optional[Any] = None
         self.conn: Optional[Any] = None
 
     def call(self, timeout: float, *args: Any, **kwargs: Any) -> Optional[Outcome]:
         """The outcome of ``function(*args, **kwargs)``, or None when it did not answer in ``timeout`` s."""
         if self.process is None:
-            context = multiprocessing.get_context("fork")
+            context = multiprocessing.get_context("spawn")
             self.conn, child = context.Pipe()
-            self.process = context.Process(target=_serve, args=(self.function, child), daemon=True)
+            self.process = context.Process(target=_serve, args=(self.spec, child), daemon=True)
             self.process.start()
             child.close()
         assert self.conn is not None
