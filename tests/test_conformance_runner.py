@@ -22,6 +22,7 @@ import pytest
 from refkmeans.cli.main import main
 from refkmeans.conformance import load_suite
 from refkmeans.conformance.candidates import CommandCandidate, PythonCandidate, answer_limit
+from refkmeans.conformance.report import verdict_lines
 from refkmeans.conformance.suite import run_case, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,7 +193,9 @@ def test_a_program_that_answered_but_did_not_exit_is_told_exactly_that(tmp_path)
     """)
     verdict = run_case(CommandCandidate(program, timeout=2), BY_ID["k/one"], "float64")
     assert verdict.status == "pass"
-    assert any("answered but did not exit within 2 s (--timeout)" in n for n in verdict.notes)
+    assert verdict.warnings == ["the program answered but did not exit within 2 s (--timeout) after its input "
+                                "ended; its process group was killed"]
+    assert "  warning: the program answered but did not exit" in "\n".join(verdict_lines(verdict))
 
 
 def test_output_beyond_what_any_answer_needs_is_stopped_not_buffered(tmp_path):

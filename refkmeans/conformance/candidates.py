@@ -78,8 +78,10 @@ class Output:
         self.centroids = centroids
         self.trace = trace
         self.error = error
-        #: What the runner saw while getting this answer (shown with the verdict).
+        #: How the answer was obtained (shown with -v).
         self.notes: List[str] = []
+        #: What went wrong around a usable answer, e.g. a program that did not exit (always shown).
+        self.warnings: List[str] = []
 
     def __repr__(self) -> str:
         what = "error" if self.error else (f"trace of {len(self.trace)}" if self.trace is not None else "final only")
@@ -131,7 +133,7 @@ class Candidate:
         if reason:
             raise Skip(reason)
         output = parse_output(self.answer(case), case)
-        output.notes.extend(self.case_notes.pop(case.id, []))
+        output.warnings.extend(self.case_notes.pop(case.id, []))
         return output
 
     @property

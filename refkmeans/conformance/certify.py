@@ -105,6 +105,8 @@ class Verdict:
         self.iterations = iterations
         #: Set by the runner when the case was expected to fail (an xfail list).
         self.expected_failure = ""
+        #: What went wrong around a usable answer (a program that answered but did not exit).
+        self.warnings: List[str] = []
 
     @property
     def cause(self) -> str:
@@ -125,6 +127,7 @@ class Verdict:
             "diagnosis": self.diagnosis.to_json() if self.diagnosis else None,
             "message": self.message,
             "expected_failure": self.expected_failure or None,
+            "warnings": self.warnings,
         }
 
     def __repr__(self) -> str:
@@ -174,11 +177,13 @@ class Certifier:
             else:
                 matches = self._final_only(output)
         except _Failed as failed:
-            self.notes.extend(output.notes)
-            return self._verdict(FAIL, mode, failed.diagnosis, None)
-        self.notes.extend(output.notes)
-        status = ACCEPTABLE if self.deviations or not matches else PASS
-        return self._verdict(status, mode, None, matches)
+            verdict = self._verdict(FAIL, mode, failed.diagnosis, None)
+        else:
+            status = ACCEPTABLE if self.deviations or not matches else PASS
+            verdict = self._verdict(status, mode, None, matches)
+        verdict.notes += output.notes
+        verdict.warnings += output.warnings
+        return verdict
 
     def _verdict(self, status: str, mode: str, diagnosis: Optional[Diagnosis], matches: Optional[bool]) -> Verdict:
         return Verdict(

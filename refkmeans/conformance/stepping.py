@@ -132,7 +132,7 @@ class CommandStepper(CommandCandidate):
             return self.ask(step_request(case, t, centroids), case.id, answer_limit(case))
 
         output = drive(case, step)
-        output.notes.extend(self.case_notes.pop(case.id, []))
+        output.warnings.extend(self.case_notes.pop(case.id, []))
         return output
 
 
