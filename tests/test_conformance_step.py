@@ -94,18 +94,6 @@ def test_the_guides_step_example_conforms_as_shown(tmp_path, monkeypatch):
     assert summary_line(run) in guide
 
 
-def test_the_step_adapters_of_the_peers():
-    pytest.importorskip("scipy")
-    pytest.importorskip("sklearn")
-    scipy_run = run_suite(candidate_from_options("peers.scipy_kmeans2:kmeans2_step", None, step=True), load_suite())
-    assert scipy_run.conformant
-    # scikit-learn refills an empty cluster with the pixels farthest from their centres, taken from
-    # another cluster: step by step the kit sees the pixels move.
-    case = BY_ID["k/above-colours-given"]
-    verdict = run_case(candidate_from_options("peers.sklearn_kmeans:lloyd_step", None, step=True), case, "float64")
-    assert verdict.cause == "empty-cluster" and "pixels move" in verdict.diagnosis.evidence
-
-
 def test_the_c_candidate_speaks_the_step_protocol_on_the_command_line(c_program, capsys):  # noqa: F811
     assert main(["conform", "--cmd", c_program, "--step", "--case", "stop", "--json", "-"]) == 0
     report = json.loads(capsys.readouterr().out)
