@@ -246,3 +246,9 @@ def test_the_json_report_lists_the_runner_notes(tmp_path, capsys):
     assert main(["conform", "--cmd", program, "--batch", "--case", "k/one", "--json", "-"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["runner_notes"] == ["output line 1 is not an answer: 'hello'"]
+
+
+def test_a_vectors_file_nested_too_deeply_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    assert main(["conform", "--vectors", str(tmp_path), "--list"]) == 2
+    assert "JSON nested too deeply to read" in capsys.readouterr().err

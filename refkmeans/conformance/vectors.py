@@ -545,6 +545,8 @@ def read_file(path: Path) -> List[Case]:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: JSON nested too deeply to read") from None
     if not isinstance(doc, dict) or doc.get("suite") != SUITE_NAME:
         raise UsageError(f"{path}: not a {SUITE_NAME} vectors file")
     major = str(doc.get("version", "")).split(".")[0]
