@@ -252,3 +252,21 @@ def test_a_vectors_file_nested_too_deeply_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
     assert main(["conform", "--vectors", str(tmp_path), "--list"]) == 2
     assert "JSON nested too deeply to read" in capsys.readouterr().err
+
+
+def test_a_worker_sends_answers_back_as_plain_values():
+    from fractions import Fraction
+
+    from refkmeans.conformance.worker import plain
+
+    class Number:
+        def __float__(self):
+            return 2.5
+
+    np = pytest.importorskip("numpy")
+    answer = {"labels": np.array([0, 1], dtype=np.uint8), "centroids": (np.float32(0.5), Fraction(1, 3)),
+              "odd": [Number(), object, None, True, "x"]}
+    back = plain(answer)
+    assert back["labels"] == [0, 1] and type(back["labels"][0]) is int
+    assert back["centroids"] == [0.5, Fraction(1, 3)]
+    assert back["odd"][0] == 2.5 and back["odd"][1].startswith("<class") and back["odd"][2:] == [None, True, "x"]
