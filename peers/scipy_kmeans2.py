@@ -54,3 +54,13 @@ def kmeans2_steps(pixels, init, max_iter):
             break
         code = new
     return {"labels": labels.tolist(), "centroids": code.tolist(), "trace": trace}
+
+
+def kmeans2_step(pixels, centroids):
+    """``kmeans2(..., iter=1)`` from ``centroids``, for the step protocol (KM-PY-5).
+
+    One iteration assigns the pixels to the given codebook and updates it; the labels it returns are
+    that assignment, so both halves of the step are SciPy's own.
+    """
+    new, labels = _kmeans2(np.asarray(pixels, dtype=np.float64), np.asarray(centroids, dtype=np.float64), 1)
+    return {"labels": labels.tolist(), "centroids": new.tolist()}

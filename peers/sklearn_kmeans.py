@@ -42,3 +42,25 @@ def lloyd(pixels, init, max_iter):
 def elkan(pixels, init, max_iter):
     """``KMeans(algorithm="elkan", tol=0, n_init=1)`` from the given centroids."""
     return _fit(pixels, init, max_iter, "elkan")
+
+
+def lloyd_step(pixels, centroids):
+    """One iteration of ``KMeans(algorithm="lloyd")`` from ``centroids``, for the step protocol (KM-PY-5).
+
+    ``max_iter=1`` runs one assignment and one update (with scikit-learn's own refill of an empty
+    cluster); the labels of the given centroids come from ``predict``, scikit-learn's own assignment,
+    on the mean-centred data ``fit`` works on, so that exact ties are decided as ``fit`` decided them.
+    """
+    from sklearn.cluster import KMeans
+
+    x = np.asarray(pixels, dtype=np.float64)
+    start = np.asarray(centroids, dtype=np.float64)
+    model = KMeans(n_clusters=len(start), init=start, n_init=1, max_iter=1, tol=0.0, algorithm="lloyd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x)
+        new = model.cluster_centers_.copy()
+        centre = x.mean(axis=0)
+        model.cluster_centers_ = start - centre
+        labels = model.predict(x - centre)
+    return {"labels": labels.tolist(), "centroids": new.tolist()}

@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from refkmeans.conformance.candidates import Candidate, CommandCandidate, PythonCandidate
 from refkmeans.conformance.report import markdown_details, markdown_summary
+from refkmeans.conformance.stepping import PythonStepper
 from refkmeans.conformance.suite import SuiteRun, run_suite
 from refkmeans.conformance.vectors import SUITE_VERSION, Case, load_suite
 
@@ -38,10 +39,13 @@ class Peer:
         ties: str = "any",
         needs: Sequence[str] = (),
         about: str = "",
+        step: bool = False,
     ) -> None:
         self.name = name
         self.impl = impl
         self.cmd = cmd
+        #: Driven one iteration at a time (the step protocol, KM-PY-5).
+        self.step = step
         self.tolerance = tolerance
         self.ties = ties
         self.needs = tuple(needs)
@@ -53,11 +57,12 @@ class Peer:
         who = f"--impl {self.impl}" if self.impl else f"--cmd '{self.cmd}' --batch"
         extra = f" --tolerance {self.tolerance}" if self.tolerance and self.tolerance != "float64" else ""
         extra += f" --ties {self.ties}" if self.ties != "any" else ""
+        extra += " --step" if self.step else ""
         return f"refkmeans conform {who}{extra}"
 
     def candidate(self) -> Candidate:
         if self.impl:
-            return PythonCandidate(self.impl)
+            return PythonStepper(self.impl) if self.step else PythonCandidate(self.impl)
         return CommandCandidate(self.cmd, batch=True, cwd=str(ROOT))
 
     def missing(self) -> Optional[str]:
@@ -88,6 +93,12 @@ PEERS: List[Peer] = [
     Peer("scikit-learn KMeans, elkan", impl="peers.sklearn_kmeans:elkan", needs=["sklearn"]),
     Peer("SciPy kmeans2", impl="peers.scipy_kmeans2:kmeans2", needs=["scipy"]),
     Peer("SciPy kmeans2, traced", impl="peers.scipy_kmeans2:kmeans2_steps", needs=["scipy"]),
+    Peer("scikit-learn KMeans, lloyd, step by step", impl="peers.sklearn_kmeans:lloyd_step", needs=["sklearn"],
+         step=True, about="One KMeans(max_iter=1) iteration per call, driven by the step protocol (--step): "
+         "every step certified, so the empty-cluster refill is seen where it happens."),
+    Peer("SciPy kmeans2, step by step", impl="peers.scipy_kmeans2:kmeans2_step", needs=["scipy"], step=True,
+         about="kmeans2(iter=1) per call, driven by the step protocol (--step): the kit asks for the final "
+         "labels itself, so the stale labels of the final-state adapter do not arise."),
     Peer("OpenCV kmeans", impl="peers.opencv_kmeans:kmeans", needs=["cv2"]),
     Peer("JavaScript, peers/js/kmeans.mjs", cmd="node peers/js/kmeans.mjs", needs=["node"],
          about="A 60-line k-means in plain JavaScript (float64), through the --cmd protocol."),

@@ -129,6 +129,24 @@ def test_ml_kmeans_from_npm_returns_stale_labels_and_reads_0_as_no_limit(runs):
     assert set(found.values()) == {"stale-labels", "iteration-count"}
 
 
+def test_scipy_step_by_step_conforms_where_its_final_state_reads_stale(runs):
+    # Driven through the step protocol, the kit asks for the final labels itself.
+    run = get(runs, "SciPy kmeans2, step by step")
+    assert run.conformant
+    assert {v.mode for v in run.verdicts if v.status == "pass"} == {"step-wise"}
+
+
+def test_scikit_learn_step_by_step_is_seen_refilling_where_it_happens(runs):
+    # scikit-learn refills an empty cluster with the pixels farthest from their centres, taken
+    # from other clusters: step by step the kit names the pattern at the iteration it happens.
+    run = get(runs, "scikit-learn KMeans, lloyd, step by step")
+    found = failures(run)
+    assert found and set(found.values()) == {"empty-cluster"}
+    assert all("EmptyCluster" in FLAGS[c] for c in found)
+    verdict = by_case(run)["k/above-colours-given"]
+    assert verdict.diagnosis.iteration == 0 and "pixels move" in verdict.diagnosis.evidence
+
+
 def test_docs_peers_md_is_the_generated_document(runs):
     committed = (ROOT / "docs" / "peers.md").read_text()
     recorded = verdicts.recorded_environment(committed)

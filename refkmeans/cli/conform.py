@@ -2,6 +2,7 @@
 
     refkmeans conform --impl mypackage.kmeans:kmeans        # a Python function
     refkmeans conform --cmd "node kmeans.mjs" --batch       # any program (SPEC.md section C3)
+    refkmeans conform --impl mylib:one_step --step          # one iteration at a time (the step protocol)
     refkmeans conform --list                                # the case ids
 
 Exit status 0 when every case passes or is acceptable, 7 when a case fails
@@ -14,7 +15,7 @@ import argparse
 import json
 import sys
 
-from ..conformance.candidates import candidate_from_options, request
+from ..conformance.candidates import candidate_from_options, check_seconds, request
 from ..conformance.certify import TIE_RULES, Verdict
 from ..conformance.report import summary_line, verdict_lines
 from ..conformance.suite import run_suite, select
@@ -45,7 +46,13 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
                         help="--cmd: only the cases with the default metric and empty-cluster policy")
     parser.add_argument("--batch", action="store_true",
                         help="--cmd: start the program once and send every request as a JSON line")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="--cmd: seconds per case (default 60)")
+    parser.add_argument("--step", action="store_true",
+                        help="the step protocol: drive the candidate one iteration at a time (centroids in; "
+                        "labels and new centroids out)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                        help="seconds per case (default 60); the candidate's process group is killed past it")
+    parser.add_argument("--deadline", type=float, metavar="S",
+                        help="seconds for the whole run; cases not run by then are errors")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report (- for stdout)")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing --json file")
     parser.add_argument("--verbose", "-v", action="store_true", help="show what was verified for every case")
@@ -67,18 +74,20 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no case has the id {args.print_request!r}")
         print(json.dumps(request(chosen[0])))
         return 0
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    check_seconds(args.deadline, "--deadline")
     if args.json not in (None, "-"):
         check_writable(args.json, args.force)  # before the work, like quantize -o
-    candidate = candidate_from_options(args.impl, args.cmd, args.timeout, args.core, args.batch)
+    candidate = candidate_from_options(args.impl, args.cmd, args.timeout, args.core, args.batch, args.step)
     out = sys.stderr if args.json == "-" else sys.stdout
 
     def show(verdict: Verdict) -> None:
         for line in verdict_lines(verdict, args.verbose):
             print(line, file=out, flush=True)
 
-    result = run_suite(candidate, cases, tolerance=args.tolerance, ties=args.ties, progress=show)
+    result = run_suite(candidate, cases, tolerance=args.tolerance, ties=args.ties, progress=show,
+                       deadline=args.deadline)
+    for note in result.notes:
+        print(f"note: {note}", file=out)
     print(summary_line(result), file=out)
     if args.json:
         text = json.dumps(result.to_json(), indent=1) + "\n"

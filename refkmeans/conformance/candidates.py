@@ -32,16 +32,19 @@ import math
 import operator
 import os
 import shlex
-import subprocess
 import sys
-import tempfile
+import time
 from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from .. import safejson
 from ..errors import UsageError
 from ..rational import from_text
+from . import worker
 from .exact import MaybeCentroid
+from .process import Finished, Scratch, run_program
 from .vectors import Case
+from .worker import Worker
 
 PROTOCOL = "refkmeans-conform/1"
 
@@ -76,6 +79,10 @@ class Output:
         self.centroids = centroids
         self.trace = trace
         self.error = error
+        #: How the answer was obtained (shown with -v).
+        self.notes: List[str] = []
+        #: What went wrong around a usable answer, e.g. a program that did not exit (always shown).
+        self.warnings: List[str] = []
 
     def __repr__(self) -> str:
         what = "error" if self.error else (f"trace of {len(self.trace)}" if self.trace is not None else "final only")
@@ -107,6 +114,9 @@ class Candidate:
     #: The tolerance class the candidate declares, if it declares one.
     tolerance: Optional[str] = None
 
+    #: time.monotonic() by which the whole run must end (``--deadline``), or None.
+    deadline_at: Optional[float] = None
+
     def skip_reason(self, case: Case) -> Optional[str]:
         """Why this candidate cannot run this case, or None."""
         return None
@@ -123,7 +133,30 @@ class Candidate:
         reason = self.skip_reason(case)
         if reason:
             raise Skip(reason)
-        return parse_output(self.answer(case), case)
+        output = parse_output(self.answer(case), case)
+        output.warnings.extend(self.case_notes.pop(case.id, []))
+        return output
+
+    @property
+    def notes(self) -> List[str]:
+        """What the runner saw that belongs to no single case (stray output lines, a batch crash)."""
+        return self.__dict__.setdefault("_notes", [])  # type: ignore[no-any-return]
+
+    @property
+    def case_notes(self) -> Dict[str, List[str]]:
+        """What the runner saw while getting one case's answer, by case id."""
+        return self.__dict__.setdefault("_case_notes", {})  # type: ignore[no-any-return]
+
+    def budget(self, timeout: float) -> Tuple[float, str]:
+        """The seconds this call may take, and what to blame when it overruns (--timeout or --deadline)."""
+        if self.deadline_at is not None:
+            left = self.deadline_at - time.monotonic()
+            if left < timeout:
+                return max(left, 0.0), "--deadline"
+        return timeout, "--timeout"
+
+    def close(self) -> None:
+        """Release what the candidate holds (a worker process)."""
 
     def reproduce(self, case_id: str, tolerance: str, ties: str) -> str:
         """The command line that runs this candidate on one case again."""
@@ -135,13 +168,18 @@ class Candidate:
 class PythonCandidate(Candidate):
     """``MODULE:FUNCTION`` called in this process (KM-PY-1)."""
 
-    def __init__(self, spec: str) -> None:
+    #: Seconds per case; None calls the function in this process, with no limit (KM-PY-6).
+    timeout: Optional[float] = None
+    _worker: Optional[Worker] = None
+
+    def __init__(self, spec: str, timeout: Optional[float] = None) -> None:
         self.function = load_function(spec)
         self.name = spec
         self.option = f"--impl {shlex.quote(spec)}"
         declared = getattr(self.function, "tolerance", None)
         self.tolerance = declared if isinstance(declared, str) else None
         self.keywords = _keywords(self.function)
+        self.timeout = timeout
 
     def skip_reason(self, case: Case) -> Optional[str]:
         if case.metric not in DEFAULT_METRICS and "metric" not in self.keywords:
@@ -153,13 +191,31 @@ class PythonCandidate(Candidate):
     def answer(self, case: Case) -> Any:
         pixels = [tuple(p) for p in case.pixels]
         init = [tuple(float(v) for v in c) for c in case.initial]
-        options = {name: getattr(case, name) for name in ("metric", "empty") if name in self.keywords}
-        try:
-            return self.function(pixels, init, case.max_iter, **options)
-        except NotImplementedError as exc:
-            raise Skip(str(exc) or "the function raised NotImplementedError") from None
-        except Exception as exc:
-            raise Crash(f"{type(exc).__name__}: {exc}") from None
+        options: Dict[str, Any] = {name: getattr(case, name) for name in ("metric", "empty") if name in self.keywords}
+        return self.call((pixels, init, case.max_iter), options)
+
+    def call(self, args: Tuple[Any, ...], options: Dict[str, Any]) -> Any:
+        """The function on ``args`` and ``options``: in a worker process when there is a timeout or a deadline."""
+        if self.timeout is None and self.deadline_at is None:
+            kind, value = worker.call(self.function, args, options)
+        else:
+            limit, blame = self.budget(self.timeout if self.timeout is not None else float("inf"))
+            if self._worker is None:
+                self._worker = Worker(self.name)
+            outcome = self._worker.call(limit, *args, **options)
+            if outcome is None:
+                raise Crash(f"no answer within {limit:.3g} s ({blame}); the worker process was stopped")
+            kind, value = outcome
+        if kind == "skip":
+            raise Skip(value)
+        if kind == "crash":
+            raise Crash(value)
+        return value
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
 
 def load_function(spec: str) -> Callable[..., Any]:
@@ -229,41 +285,106 @@ class CommandCandidate(Candidate):
         return None
 
     def prepare(self, cases: Sequence[Case]) -> None:
-        """In batch mode, run the program once with every request, one JSON line each (KM-CMD-5)."""
+        """In batch mode, run the program once with every request, one JSON line each (KM-CMD-5).
+
+        Answers are matched to requests by the case id they echo; a line that is no answer is reported.
+        If the program crashes or overruns, the cases it did not answer are rerun one process each
+        (:meth:`answer`), so that only the case that crashes it is marked.
+        """
         if not self.batch:
             return
         wanted = [c for c in cases if not self.skip_reason(c)]
         if not wanted:
             return
         payload = "".join(json.dumps(request(c)) + "\n" for c in wanted)
+        limit, blame = self.budget(self.timeout * len(wanted))
         try:
-            text = self._exchange(payload, self.timeout * len(wanted))
+            done = self._run(payload, limit, sum(answer_limit(c) for c in wanted))
         except Crash as exc:
             self._answers = {c.id: exc for c in wanted}
             return
-        lines = [line for line in text.splitlines() if line.strip()]
-        for i, case in enumerate(wanted):
-            if i < len(lines):
-                self._answers[case.id] = _decode(lines[i])
+        text = _text(done.stdout)
+        if isinstance(text, Crash):
+            self._answers = {c.id: text for c in wanted}
+            return
+        answers = self._match(text, wanted)
+        missing = [c for c in wanted if c.id not in answers]
+        self._answers = answers
+        if done.exited and done.returncode == 0:
+            for i, case in enumerate(wanted):
+                if case.id not in answers:
+                    answers[case.id] = Crash(f"no answer line for request {i + 1} of {len(wanted)}")
+            return
+        if not missing and not done.overflowed:  # every answer came, but the program did not end
+            for case in wanted:
+                self.case_notes.setdefault(case.id, []).append(_not_exited(limit, blame))
+            return
+        why = self._failure(done, limit, blame)
+        for case in missing:
+            answers[case.id] = RERUN
+        if missing:
+            self.notes.append(
+                f"the batch run ended abnormally ({why}) after answering {len(wanted) - len(missing)} of "
+                f"{len(wanted)} request(s); the other {len(missing)} were rerun one process each"
+            )
+
+    def _match(self, text: str, wanted: Sequence[Case]) -> Dict[str, Any]:
+        """Answers by case id: echoed ids first, else by position among the answer lines; strays noted."""
+        ids = {c.id for c in wanted}
+        answers: Dict[str, Any] = {}
+        position = 0
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            found = _decode(line)
+            if isinstance(found, Crash) or not isinstance(found, dict):
+                self.notes.append(f"output line {number} is not an answer: {_quote(line)}")
+                continue
+            echoed = found.get("case")
+            if echoed is None:
+                case_id = wanted[position].id if position < len(wanted) else None
             else:
-                self._answers[case.id] = Crash(f"no answer line for request {i + 1} of {len(wanted)}")
+                case_id = echoed if echoed in ids else None
+            position += 1
+            if case_id is None or case_id in answers:
+                what = "answers no request" if case_id is None else f"answers case {case_id!r} again"
+                self.notes.append(f"output line {number} {what}: {_quote(line)}")
+                continue
+            answers[case_id] = found
+        return answers
 
     def answer(self, case: Case) -> Any:
-        if self.batch:
-            found = self._answers.get(case.id)
-            if found is None:
-                raise Crash("the batch run did not answer this case")
-        else:
-            found = _decode(self._exchange(json.dumps(request(case)) + "\n", self.timeout))
+        found = self._answers.get(case.id, MISSING) if self.batch else RERUN
+        if found is MISSING:
+            raise Crash("the batch run did not answer this case")
+        if found is RERUN:  # one process for this case (and batch cases a crash left unanswered)
+            return self.ask(request(case), case.id, answer_limit(case))
         if isinstance(found, Exception):
             raise found
         if isinstance(found, dict) and "unsupported" in found:
             raise Skip(str(found["unsupported"]))
         return found
 
-    def _exchange(self, payload: str, timeout: float) -> str:
-        """Run the program once: ``payload`` in (stdin or {input}), its answer text out."""
-        with tempfile.TemporaryDirectory(prefix="refkmeans-conform-") as folder:
+    def ask(self, message: Dict[str, Any], case_id: str, limit_bytes: int) -> Any:
+        """Run the program once with one request; its decoded answer (raises Crash or Skip)."""
+        limit, blame = self.budget(self.timeout)
+        done = self._run(json.dumps(message) + "\n", limit, limit_bytes)
+        text = _text(done.stdout)
+        found = text if isinstance(text, Crash) else _decode(text)
+        if not (done.exited and done.returncode == 0):
+            if not done.exited and not done.overflowed and isinstance(found, dict):
+                self.case_notes.setdefault(case_id, []).append(_not_exited(limit, blame))
+            else:
+                found = Crash(self._failure(done, limit, blame))
+        if isinstance(found, Exception):
+            raise found
+        if isinstance(found, dict) and "unsupported" in found:
+            raise Skip(str(found["unsupported"]))
+        return found
+
+    def _run(self, payload: str, timeout: float, limit: int) -> Finished:
+        """Run the program once: ``payload`` in (stdin or {input}), its answer back (stdout or {output})."""
+        with Scratch() as folder:
             in_path = os.path.join(folder, "request.json")
             out_path = os.path.join(folder, "response.json")
             uses_in = any("{input}" in a for a in self.argv)
@@ -273,37 +394,62 @@ class CommandCandidate(Candidate):
                 with open(in_path, "w", encoding="utf-8") as f:
                     f.write(payload)
             try:
-                done = subprocess.run(
-                    argv,
-                    input=None if uses_in else payload,
-                    stdin=subprocess.DEVNULL if uses_in else None,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    cwd=self.cwd,
-                )
+                done = run_program(argv, None if uses_in else payload.encode("utf-8"), timeout, limit, self.cwd)
             except FileNotFoundError:
                 raise UsageError(f"--cmd: program {self.argv[0]!r} not found") from None
             except PermissionError:
                 raise UsageError(f"--cmd: program {self.argv[0]!r} is not executable") from None
-            except subprocess.TimeoutExpired:
-                raise Crash(f"no answer within {timeout:g} s (--timeout)") from None
-            if done.returncode != 0:
-                last = (done.stderr.strip().splitlines() or ["(no message on stderr)"])[-1]
-                raise Crash(f"exit status {done.returncode}: {last[:300]}")
-            if not uses_out:
-                return done.stdout
+            if not uses_out or not done.exited:
+                return done
             try:
-                with open(out_path, encoding="utf-8") as f:
-                    return f.read()
+                if os.path.getsize(out_path) > limit:
+                    return done._replace(stdout=b"", overflowed=True)
+                with open(out_path, "rb") as f:
+                    return done._replace(stdout=f.read())
             except OSError:
                 raise Crash("the program did not write the {output} file") from None
+
+    def _failure(self, done: Finished, limit: float, blame: str) -> str:
+        """Why a run gave no usable answer."""
+        if done.overflowed:
+            return "it wrote more output than any answer needs; it was stopped"
+        if not done.exited:
+            return f"no answer within {limit:.3g} s ({blame}); its process group was killed"
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no message on stderr)"])[-1]
+        return f"exit status {done.returncode}: {last[:300]}"
+
+
+#: Markers in a batch's answers: run this case in a process of its own; no request was sent for it.
+RERUN, MISSING = object(), object()
+
+
+def answer_limit(case: Case) -> int:
+    """The most output an answer to ``case`` may take: 64 bytes a number, a trace entry per iteration, 1 MiB more."""
+    per_state = len(case.pixels) + case.k * case.channels
+    return 2**20 + 64 * (case.max_iter + 2) * per_state
+
+
+def _not_exited(limit: float, blame: str) -> str:
+    return (f"the program answered but did not exit within {limit:.3g} s ({blame}) after its input ended; "
+            "its process group was killed")
+
+
+def _text(data: bytes) -> Any:
+    """Standard output as text, or a Crash saying where it is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Crash(f"the answer is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})")
+
+
+def _quote(line: str) -> str:
+    return repr(line.strip()[:80])
 
 
 def _decode(text: str) -> Any:
     """One JSON answer, or a Crash that quotes the start of what came instead."""
     try:
-        return json.loads(text)
+        return safejson.loads(text)
     except ValueError as exc:
         head = text.strip()[:80] or "(nothing)"
         return Crash(f"the answer is not JSON ({exc}); it starts {head!r}")
@@ -315,7 +461,8 @@ def _decode(text: str) -> Any:
 def parse_output(answer: Any, case: Case) -> Output:
     """Check an answer's shape against the case and make its numbers exact."""
     if not isinstance(answer, dict):
-        raise Malformed(f"the answer is a {type(answer).__name__}, not a dict/object")
+        name = type(answer).__name__
+        raise Malformed(f"the answer is {'an' if name[:1] in 'aeiou' else 'a'} {name}, not a dict/object")
     if "error" in answer:
         return Output(error=_parse_error(answer))
     for key in ("labels", "centroids"):
@@ -426,12 +573,30 @@ def _as_list(value: Any) -> List[Any]:
         raise Malformed(f"expected a list, got {type(value).__name__}") from None
 
 
+#: The longest --timeout or --deadline accepted, in seconds (a week): longer is a mistake, not a limit.
+LONGEST_WAIT = 7 * 24 * 3600
+
+
+def check_seconds(value: Optional[float], option: str) -> None:
+    """A time limit must be a positive, finite number of seconds, at most :data:`LONGEST_WAIT`."""
+    if value is not None and not (0 < value <= LONGEST_WAIT):  # NaN fails both comparisons
+        raise UsageError(f"{option} must be positive, finite and at most {LONGEST_WAIT} seconds, got {value}")
+
+
 def candidate_from_options(
-    impl: Optional[str], cmd: Optional[str], timeout: float = 60.0, core_only: bool = False, batch: bool = False
+    impl: Optional[str], cmd: Optional[str], timeout: float = 60.0, core_only: bool = False, batch: bool = False,
+    step: bool = False,
 ) -> Candidate:
-    """The candidate that ``--impl`` or ``--cmd`` names (exactly one of them)."""
+    """The candidate that ``--impl`` or ``--cmd`` names (exactly one of them); ``step``: the step protocol."""
+    from .stepping import CommandStepper, PythonStepper  # they build on the candidates here
+
     if (impl is None) == (cmd is None):
         raise UsageError("give exactly one of --impl MODULE:FUNCTION and --cmd 'PROGRAM ARGS'")
+    check_seconds(timeout, "--timeout")
+    if step and batch:
+        raise UsageError("--step runs one process per step; it cannot be combined with --batch")
     if impl is not None:
-        return PythonCandidate(impl)
+        return PythonStepper(impl, timeout=timeout) if step else PythonCandidate(impl, timeout=timeout)
+    if step:
+        return CommandStepper(cmd, timeout=timeout, core_only=core_only)  # type: ignore[arg-type]
     return CommandCandidate(cmd, timeout=timeout, core_only=core_only, batch=batch)  # type: ignore[arg-type]

@@ -9,8 +9,10 @@ true for the failing pixels or not, and a cause is named only when it is.
 
 from __future__ import annotations
 
+import itertools
+import math
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..metric import SQUARED_ORDER, Metric, declared_geometry
 from ..plugins import Registry
@@ -133,11 +135,12 @@ class Diagnoser:
         return d
 
     def not_fixed_point(
-        self, j: int, n: int, total: Sequence[int], got: MaybeCentroid, labels: Sequence[int]
+        self, j: int, n: int, total: Sequence[int], got: MaybeCentroid, labels: Sequence[int],
+        failing: Sequence[Tuple[int, MaybeCentroid]] = (),
     ) -> Diagnosis:
         """Centroid j of a final state (the reference converged) is not the mean of its n pixels."""
         unknown_before: List[MaybeCentroid] = [None] * self.case.k  # a fixed point has no "before"
-        d = self.mean(None, j, n, total, mean(total, n), got, labels, unknown_before, [], None)
+        d = self.mean(None, j, n, total, mean(total, n), got, labels, unknown_before, None, failing)
         if d.cause == "wrong-mean" and not d.evidence:
             d.cause, d.rule = "iteration-count", "KM-STOP-1"
             d.evidence = "the reference converged; a state that is not a fixed point stopped too early"
@@ -154,11 +157,16 @@ class Diagnoser:
         got: MaybeCentroid,
         labels: Sequence[int],
         centroids: Sequence[MaybeCentroid],
-        empties: List[int],
         previous_labels: Optional[Sequence[int]],
+        failing: Sequence[Tuple[int, MaybeCentroid]] = (),
     ) -> Diagnosis:
-        case = self.case
+        """Centroid j is not the mean of its n pixels; ``failing`` lists every failing cluster at this step.
+
+        Each hypothesis is tested on every failing centroid at once, so a named wrong mean fits them all
+        (KM-DIAG-2).
+        """
         step = "" if t is None else f" after iteration {t}"
+        failing = list(failing) or [(j, got)]
         details = [
             f"cluster {j}: {n} pixel(s), channel sums {tuple(total)}",
             f"exact mean {dx.vec(exact)} = ({', '.join(to_text(v) for v in exact)})",
@@ -169,38 +177,39 @@ class Diagnoser:
                 f"largest difference {float(dx.worst_difference(got, exact)):.4g} exceeds the {self.tol.name} "
                 f"tolerance {float(self.tol.centroid(n)):.3g}"
             )
+        if len(failing) > 1:
+            details.append(f"{len(failing)} centroids fail at this step: clusters {[i for i, _ in failing]}")
         cause, rule, evidence = "wrong-mean", "KM-UPD-1", ""
-        members = [i for i, label in enumerate(labels) if label == j]
-        colours = [case.pixels[i] for i in members]
-        tolerance = self.tol.centroid(n)
-        if got is None:
+        members = {i: [p for p, label in zip(self.case.pixels, labels) if label == i] for i, _ in failing}
+        if any(g is None for _, g in failing):
             evidence = "the centroid of a non-empty cluster is not a number"
-        elif empties and n > 1 and any(
-            dx.close_to(got, mean([s - v for s, v in zip(total, case.pixels[i])], n - 1), tolerance) for i in members
-        ):
-            cause, rule = "empty-cluster", "KM-EMP-1"
-            evidence = (
-                f"it is the mean of its pixels less one: that pixel went to refill empty cluster {empties[0]} "
-                "(as scikit-learn and OpenCV do); under 'keep' no other mean changes"
-            )
-        elif previous_labels is not None and self._mean_of(previous_labels, j) is not None and dx.close_to(
-            got, self._mean_of(previous_labels, j), tolerance
+        elif previous_labels is not None and all(
+            self._mean_of(previous_labels, i) is not None
+            and dx.close_to(g, self._mean_of(previous_labels, i), self.tol.centroid(len(members[i])))
+            for i, g in failing
         ):
             cause, rule = "stale-labels", "KM-STOP-3"
             evidence = "it is the mean of the cluster under the previous iteration's labels"
-        elif centroids[j] is not None and dx.close_to(got, centroids[j], Fraction(0)) and got != exact:
-            evidence = "the centroid did not move: the update was skipped"
         else:
-            for name, variant in mean_variants(total, n, colours).items():
-                if dx.close_to(got, variant, tolerance):
-                    evidence = f"it equals {name}"
-                    break
-            else:
-                looser = self.tol.looser()
-                if looser is not None and dx.close_to(got, exact, looser.centroid(n)):
-                    cause, rule = "rounding", "KM-TOL-3"
-                    evidence = (f"within the {looser.name} tolerance {float(looser.centroid(n)):.3g}: declare "
-                                f"--tolerance {looser.name} if the candidate computes in {looser.name}")
+            fits = [
+                name
+                for name in MEAN_VARIANTS
+                if all(dx.close_to(g, mean_variant(name, members[i]), self.tol.centroid(len(members[i])))
+                       for i, g in failing)
+            ]
+            looser = self.tol.looser()
+            if fits:
+                evidence = (f"it equals {' or '.join(fits)}"
+                            + (f", as do all {len(failing)} failing centroids" if len(failing) > 1 else ""))
+            elif all(centroids[i] is not None and g == centroids[i] for i, g in failing):
+                evidence = "the centroid did not move: the update was skipped"
+            elif looser is not None and all(
+                dx.close_to(g, mean_variant(EXACT_MEAN, members[i]), looser.centroid(len(members[i])))
+                for i, g in failing
+            ):
+                cause, rule = "rounding", "KM-TOL-3"
+                evidence = (f"within the {looser.name} tolerance {float(looser.centroid(n)):.3g}: declare "
+                            f"--tolerance {looser.name} if the candidate computes in {looser.name}")
         return Diagnosis(
             "update" if t is not None else "fixed point",
             rule,
@@ -211,6 +220,93 @@ class Diagnoser:
             evidence=evidence,
         )
 
+    def refill(
+        self,
+        t: int,
+        labels: Sequence[int],
+        sums: Any,
+        following: Sequence[MaybeCentroid],
+        empties: Sequence[int],
+        wrong_means: Sequence[int],
+        wrong_empty: Sequence[int],
+    ) -> Optional[Diagnosis]:
+        """A diagnosis when only the clusters of a refill fail: the empty one and the one it took from.
+
+        Two refill patterns take from a populated cluster (KM-DIAG-3): *pixels move* (the donor's centroid
+        is the mean of its pixels less those that went to refill, as scikit-learn and OpenCV do) and *a split* (the donor's mean is
+        copied into the empty cluster and the copies are pushed apart, as Faiss does: both end within 1/64
+        of the donor's exact mean, relative to its size).
+        """
+        if not empties or not wrong_means:
+            return None
+        pixels = self.case.pixels
+        seen: List[str] = []
+        explained: Set[int] = set()
+        for d in wrong_means:
+            n, total, got_d = sums.counts[d], sums.totals[d], following[d]
+            if got_d is None:
+                return None
+            exact = mean(total, n)
+            tolerance = self.tol.centroid(n)
+            moved = self._moved_pixels(d, labels, total, n, got_d, following, empties, tolerance)
+            if moved is not None:
+                shown = ", ".join(f"pixel {i} {pixels[i]} to cluster {e}" for i, e in moved)
+                seen.append(f"pixels move: cluster {d} gave {shown}, so its centroid is the mean of its other "
+                            f"{n - len(moved)} pixel(s)" + (" (none left: the sum of nothing)" if len(moved) == n
+                                                             else ""))
+                explained.update([d, *(e for _, e in moved)])
+                continue
+            # A split leaves the donor and its copies close to the donor's exact mean (within 1/64 of it).
+            copies = [e for e in empties if _relative_gap(following[e], exact) <= Fraction(1, 64)]
+            if not copies or _relative_gap(got_d, exact) > Fraction(1, 64):
+                return None
+            nudge = max(_relative_gap(following[e], exact) for e in copies)
+            seen.append(f"a split: cluster {d}'s mean {dx.vec(exact)} was copied into empty cluster(s) {copies} and "
+                        f"the copies pushed apart (by up to a factor 1 \u00b1 {float(nudge):.3g})")
+            explained.update([d, *copies])
+        if not set(wrong_empty) <= explained:
+            return None
+        policy = self.case.empty
+        return Diagnosis(
+            "update",
+            "KM-EMP-2" if policy == "farthest" else "KM-EMP-1",
+            "empty-cluster",
+            f"cluster(s) {list(empties)} received no pixel at iteration {t}; the candidate refilled from a "
+            f"populated cluster, which changed that cluster's centroid too",
+            iteration=t,
+            details=seen,
+            evidence=f"refill pattern: {'; '.join(seen)}. Under policy {policy!r} "
+            + ("the empty cluster moves to the farthest colour and no other mean changes"
+               if policy == "farthest" else "an empty cluster keeps its centroid and no other mean changes"),
+        )
+
+    def _moved_pixels(
+        self, d: int, labels: Sequence[int], total: Sequence[int], n: int, got_d: Centroid,
+        following: Sequence[MaybeCentroid], empties: Sequence[int], tolerance: Fraction,
+    ) -> Optional[List[Tuple[int, int]]]:
+        """(pixel, empty cluster) pairs whose removal makes ``got_d`` the donor's mean, if any.
+
+        The empty clusters took pixels of the donor (each now sits on its pixel's colour); the donor's
+        centroid is the mean of what is left (scikit-learn keeps 0, the empty sum, when nothing is).
+        """
+        pixels = self.case.pixels
+        members = [i for i, label in enumerate(labels) if label == d]
+        taken: List[Tuple[int, int]] = []
+        for e in empties:
+            i = next((i for i in members if i not in [m for m, _ in taken] and following[e] is not None
+                      and dx.close_to(following[e], tuple(Fraction(v) for v in pixels[i]), self.tol.start)), None)
+            if i is not None:
+                taken.append((i, e))
+        for r in range(1, min(len(taken), 6) + 1):
+            for chosen in itertools.combinations(taken, r):
+                rest = [s - sum(pixels[i][ch] for i, _ in chosen) for ch, s in enumerate(total)]
+                expected = mean(rest, n - r) if n > r else tuple(Fraction(0) for _ in rest)
+                if dx.close_to(got_d, expected, tolerance):
+                    return list(chosen)
+        # A pixel that left for an empty cluster placed elsewhere (policy 'farthest' moved that one).
+        lost = next((i for i in members if n > 1
+                     and dx.close_to(got_d, mean([s - v for s, v in zip(total, pixels[i])], n - 1), tolerance)), None)
+        return None if lost is None else [(lost, empties[0])]
 
     def empty(
         self,
@@ -255,16 +351,19 @@ class Diagnoser:
             f"labels differ from the reference's at {sum(a != b for a, b in zip(labels, ref.labels))} of "
             f"{len(labels)} pixels",
         ]
+        ref_empty = [s.iteration for s in case.steps if s.empty]
         worst = [
             (j, dx.worst_difference(c, r)) for j, (c, r) in enumerate(zip(centroids, ref.centroids)) if c is not None
         ]
-        if worst:
+        if worst and not ref_empty:
             j, w = max(worst, key=lambda x: x[1])
             details.append(f"centroid {j}: {dx.vec(centroids[j])}, reference {dx.vec(ref.centroids[j])} "
                            f"(differs by {float(w):.4g})")
-        ref_empty = [s.iteration for s in case.steps if s.empty]
         if ref_empty:
             first = case.steps[ref_empty[0]]
+            e = first.empty[0]
+            details.append(f"cluster {e} (empty in the reference at iteration {first.iteration}): candidate "
+                           f"{dx.vec(centroids[e])}, reference {dx.vec(ref.centroids[e])}")
             return Diagnosis(
                 "reference",
                 "KM-EMP-1",
@@ -415,21 +514,82 @@ def _argmin(metric: Metric, pixel: Tuple[int, ...], centroids: Sequence[Centroid
     return min(range(len(centroids)), key=lambda j: (metric.key(pixel, centroids[j]), j))
 
 
+def _relative_gap(got: MaybeCentroid, exact: Centroid) -> Fraction:
+    """The largest coordinate difference relative to the exact value (to 1 near zero); 1 for no number."""
+    if got is None:
+        return Fraction(1)
+    return max(abs(a - m) / max(abs(m), Fraction(1)) for a, m in zip(got, exact))
+
+
 # --- hypotheses about update failures ---------------------------------------------------
 
 
-def mean_variants(total: Sequence[int], count: int, colours: Sequence[Tuple[int, ...]]) -> Dict[str, Centroid]:
-    """Wrong means that real implementations produce, by name."""
-    variants: Dict[str, Centroid] = {
-        "integer division (floor of the mean)": tuple(Fraction(s // count) for s in total),
-        "the mean rounded to integers": tuple(Fraction(round(Fraction(s, count))) for s in total),
-        "the sum divided by count + 1": tuple(Fraction(s, count + 1) for s in total),
-    }
-    if count > 1:
-        variants["the sum divided by count - 1"] = tuple(Fraction(s, count - 1) for s in total)
-    if colours:
-        distinct = sorted(set(colours))
-        variants["the mean of the distinct colours (pixel counts ignored)"] = tuple(
-            Fraction(sum(c[ch] for c in distinct), len(distinct)) for ch in range(len(total))
-        )
-    return variants
+#: The exact mean, for the looser-tolerance hypothesis.
+EXACT_MEAN = "the exact mean"
+
+#: Wrong means that real implementations produce, by the name the diagnosis gives them.
+MEAN_VARIANTS = (
+    "the mean rounded down (integer division, or truncation)",
+    "the mean rounded half up (the palette rule KM-OUT-1, applied to centroids)",
+    "the mean rounded half to even (Python's round, numpy.rint)",
+    "the mean rounded up (ceiling)",
+    "the sum divided by count + 1",
+    "the sum divided by count - 1",
+    "the mean of the distinct colours (pixel counts ignored)",
+)
+
+
+def mean_variant(name: str, colours: Sequence[Tuple[int, ...]]) -> MaybeCentroid:
+    """The centroid that the mean variant ``name`` gives for these colours (None where it is undefined).
+
+    >>> [float(mean_variant(v, [(1,), (2,)])[0]) for v in MEAN_VARIANTS[:4]]
+    [1.0, 2.0, 2.0, 2.0]
+    """
+    count = len(colours)
+    if not count:
+        return None
+    total = [sum(ch) for ch in zip(*colours)]
+    exact = mean(total, count)
+    if name == EXACT_MEAN:
+        return exact
+    index = MEAN_VARIANTS.index(name)
+    if index == 0:
+        return tuple(Fraction(math.floor(v)) for v in exact)
+    if index == 1:
+        return tuple(Fraction(math.floor(v + Fraction(1, 2))) for v in exact)
+    if index == 2:
+        return tuple(Fraction(round(v)) for v in exact)
+    if index == 3:
+        return tuple(Fraction(math.ceil(v)) for v in exact)
+    if index == 4:
+        return tuple(Fraction(s, count + 1) for s in total)
+    if index == 5:
+        return tuple(Fraction(s, count - 1) for s in total) if count > 1 else None
+    distinct = sorted(set(colours))
+    return tuple(Fraction(sum(c[ch] for c in distinct), len(distinct)) for ch in range(len(total)))
+
+
+def replay_with_mean(case: Case, metric: Metric, name: str) -> Optional[Tuple[List[Centroid], List[int]]]:
+    """The final state of an exact Lloyd run whose update takes mean variant ``name`` (policy 'keep' only).
+
+    Without a trace, a wrong mean shows only in the end state; rerunning the case with each hypothesised
+    update tells which one the candidate made (KM-DIAG-2).
+    """
+    if case.empty != "keep":
+        return None
+    centroids: List[Centroid] = list(case.initial)
+
+    def assign(current: Sequence[Centroid]) -> List[int]:
+        judge = Judge(current, metric, Fraction(0))
+        return [judge.nearest(p).best for p in case.pixels]
+
+    for _ in range(case.max_iter):
+        labels = assign(centroids)
+        new = []
+        for j in range(case.k):
+            moved = mean_variant(name, [p for p, label in zip(case.pixels, labels) if label == j])
+            new.append(centroids[j] if moved is None else moved)
+        if new == centroids:
+            break
+        centroids = new
+    return centroids, assign(centroids)

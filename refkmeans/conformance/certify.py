@@ -29,10 +29,10 @@ from ..engine.lloyd import accumulate, farthest_points
 from ..rational import Centroid, mean, to_text
 from . import diagnosis as dx
 from .candidates import Output
-from .causes import Diagnoser
+from .causes import MEAN_VARIANTS, Diagnoser, replay_with_mean
 from .diagnosis import Diagnosis
 from .exact import Judge, MaybeCentroid
-from .replay import Run, highest, prefer, replay
+from .replay import Decision, Run, Stopped, avoiding, highest, prefer, replay, run_replay
 from .tolerance import Tolerance
 from .vectors import Case, builtin_registry
 
@@ -105,6 +105,8 @@ class Verdict:
         self.iterations = iterations
         #: Set by the runner when the case was expected to fail (an xfail list).
         self.expected_failure = ""
+        #: What went wrong around a usable answer (a program that answered but did not exit).
+        self.warnings: List[str] = []
 
     @property
     def cause(self) -> str:
@@ -125,6 +127,7 @@ class Verdict:
             "diagnosis": self.diagnosis.to_json() if self.diagnosis else None,
             "message": self.message,
             "expected_failure": self.expected_failure or None,
+            "warnings": self.warnings,
         }
 
     def __repr__(self) -> str:
@@ -174,9 +177,13 @@ class Certifier:
             else:
                 matches = self._final_only(output)
         except _Failed as failed:
-            return self._verdict(FAIL, mode, failed.diagnosis, None)
-        status = ACCEPTABLE if self.deviations or not matches else PASS
-        return self._verdict(status, mode, None, matches)
+            verdict = self._verdict(FAIL, mode, failed.diagnosis, None)
+        else:
+            status = ACCEPTABLE if self.deviations or not matches else PASS
+            verdict = self._verdict(status, mode, None, matches)
+        verdict.notes += output.notes
+        verdict.warnings += output.warnings
+        return verdict
 
     def _verdict(self, status: str, mode: str, diagnosis: Optional[Diagnosis], matches: Optional[bool]) -> Verdict:
         return Verdict(
@@ -293,25 +300,39 @@ class Certifier:
         following: Sequence[MaybeCentroid],
         previous_labels: Optional[Sequence[int]],
     ) -> None:
-        """Centroids at t + 1 are the means of the labels at t, or follow the empty policy (KM-CERT-2, -3)."""
+        """Centroids at t + 1 are the means of the labels at t, or follow the empty policy (KM-CERT-2, -3).
+
+        Every cluster is checked before one is diagnosed: a refill that takes from another cluster makes
+        both fail, and only the pair together shows the pattern (KM-DIAG-3).
+        """
         case = self.case
         sums = accumulate(case.pixels, None, labels, case.k)
         empties = [j for j, n in enumerate(sums.counts) if n == 0]
         relocations = self._relocations(labels, centroids, empties)
+        wrong_means: List[int] = []
+        wrong_empty: List[int] = []
         for j in range(case.k):
             n = sums.counts[j]
-            got = following[j]
             if n:
-                exact = mean(sums.totals[j], n)
-                if not dx.close_to(got, exact, self.tol.centroid(n)):
-                    raise _Failed(
-                        self.diagnose.mean(t, j, n, sums.totals[j], exact, got, labels, centroids, empties,
-                                            previous_labels)
-                    )
-            else:
-                expected = relocations.get(j, centroids[j])
-                if not dx.close_to(got, expected, self.tol.start):
-                    raise _Failed(self.diagnose.empty(t, j, expected, got, centroids[j], j in relocations))
+                if not dx.close_to(following[j], mean(sums.totals[j], n), self.tol.centroid(n)):
+                    wrong_means.append(j)
+            elif not dx.close_to(following[j], relocations.get(j, centroids[j]), self.tol.start):
+                wrong_empty.append(j)
+        if not wrong_means and not wrong_empty:
+            return
+        refill = self.diagnose.refill(t, labels, sums, following, empties, wrong_means, wrong_empty)
+        if refill is not None:
+            raise _Failed(refill)
+        if wrong_means:
+            j = wrong_means[0]
+            n = sums.counts[j]
+            raise _Failed(
+                self.diagnose.mean(t, j, n, sums.totals[j], mean(sums.totals[j], n), following[j], labels, centroids,
+                                   previous_labels, failing=[(i, following[i]) for i in wrong_means])
+            )
+        j = wrong_empty[0]
+        raise _Failed(self.diagnose.empty(t, j, relocations.get(j, centroids[j]), following[j], centroids[j],
+                                          j in relocations))
 
     def _relocations(
         self, labels: Sequence[int], centroids: Sequence[MaybeCentroid], empties: List[int]
@@ -435,12 +456,14 @@ class Certifier:
         if not same:
             run = self._explain_by_ties(centroids, labels)
             if run is None:
+                self._tie_rule_hypothesis(centroids, labels)
                 off_by = self.diagnose.iteration_count(centroids)
                 if off_by is not None:
                     raise _Failed(off_by)
                 self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
                 if ref.converged:
                     self._check_fixed_point(centroids, labels)
+                self._final_hypotheses(centroids, labels)
                 raise _Failed(self.diagnose.final_difference(centroids, labels))
         self._check_assignment(None, centroids, labels, self._reference_previous(), check="final labels")
         self.verified.append("final labels are exact argmins of the final centroids")
@@ -454,11 +477,7 @@ class Certifier:
             self.verified.append(
                 f"final state reached from the start by an exact replay through {len(run.decisions)} tie decision(s)"
             )
-            self.deviations.extend(
-                Deviation(d.iteration, d.pixel, d.chosen, d.lowest, d.gap) for d in run.decisions[:SHOWN_DEVIATIONS]
-            )
-            if len(run.decisions) > SHOWN_DEVIATIONS:
-                self.notes.append(f"{len(run.decisions) - SHOWN_DEVIATIONS} more tie decision(s) in the replay")
+            self._note_replayed(run.decisions)
         self.notes.append("not verified: the iterations themselves (no trace; return 'trace' to certify each step)")
         return same
 
@@ -469,23 +488,83 @@ class Certifier:
         ref_centroids: Sequence[Centroid],
         ref_labels: Sequence[int],
         ref_counts: Sequence[int],
+        tol: Optional[Tolerance] = None,
     ) -> bool:
+        tol = tol or self.tol
         if list(labels) != list(ref_labels):
             return False
         return all(
-            dx.close_to(c, r, self.tol.centroid(n) if n else self.tol.start)
+            dx.close_to(c, r, tol.centroid(n) if n else tol.start)
             for c, r, n in zip(centroids, ref_centroids, ref_counts)
         )
 
-    def _explain_by_ties(self, centroids: Sequence[MaybeCentroid], labels: Sequence[int]) -> Optional[Run]:
+    def _explain_by_ties(
+        self, centroids: Sequence[MaybeCentroid], labels: Sequence[int], allow_ties: Optional[bool] = None,
+        tol: Optional[Tolerance] = None,
+    ) -> Optional[Run]:
         """An exact replay through acceptable ties that ends in the candidate's state, if one is found."""
+        tol = tol or self.tol
+        allow = not self.strict_ties if allow_ties is None else allow_ties
         if not any(s.ties for s in self.case.steps) and not (self.case.final and self.case.final.ties):
             return None
         for chooser in (prefer(labels), highest):
-            run = replay(self.case, self.metric, self.tol.assignment, chooser, allow_ties=not self.strict_ties)
-            if run is not None and self._same_state(centroids, labels, run.centroids, run.labels, run.counts):
+            run = replay(self.case, self.metric, tol.assignment, chooser, allow_ties=allow)
+            if run is not None and self._same_state(centroids, labels, run.centroids, run.labels, run.counts, tol):
                 return run
         return None
+
+    def _tie_rule_hypothesis(self, centroids: Sequence[MaybeCentroid], labels: Sequence[int]) -> None:
+        """Under --ties lowest, fail with 'tie-rule' when exact ties decided the other way explain the state."""
+        if self.strict_ties and self._explain_by_ties(centroids, labels, allow_ties=True) is not None:
+            raise _Failed(
+                Diagnosis(
+                    "reference",
+                    "KM-ASN-2",
+                    "tie-rule",
+                    "the final state is reached only by giving exact ties to a higher index",
+                    evidence="an exact replay with exact ties decided the candidate's way reaches its final state; "
+                    "--ties lowest holds candidates to the reference's tie rule",
+                )
+            )
+
+    def _final_hypotheses(self, centroids: Sequence[MaybeCentroid], labels: Sequence[int]) -> None:
+        """Fail with the cause whose replay reaches the candidate's final state, if one does (KM-DIAG-2).
+
+        Each hypothesis reruns the case exactly with one difference, so the cause named is the same whether
+        the reference converged or ``max_iter`` stopped it.
+        """
+        for name in MEAN_VARIANTS:
+            end = replay_with_mean(self.case, self.metric, name)
+            if end is not None and list(end[1]) == list(labels) and all(
+                dx.close_to(c, r, self.tol.start) for c, r in zip(centroids, end[0])
+            ):
+                raise _Failed(
+                    Diagnosis(
+                        "reference",
+                        "KM-UPD-1",
+                        "wrong-mean",
+                        f"the final state is what Lloyd reaches when every update takes {name}",
+                        evidence=f"an exact replay whose updates take {name} ends in the candidate's labels and "
+                        "centroids",
+                    )
+                )
+        looser = self.tol.looser()
+        ref = self.case.final
+        assert ref is not None
+        if looser is not None and (
+            self._same_state(centroids, labels, ref.centroids, ref.labels, ref.counts, looser)
+            or self._explain_by_ties(centroids, labels, tol=looser) is not None
+        ):
+            raise _Failed(
+                Diagnosis(
+                    "reference",
+                    "KM-TOL-3",
+                    "rounding",
+                    f"the final state differs from the reference's by more than the {self.tol.name} tolerance",
+                    evidence=f"it is within the {looser.name} tolerance: declare --tolerance {looser.name} if the "
+                    f"candidate computes in {looser.name}",
+                )
+            )
 
     def _reference_previous(self) -> Optional[Tuple[Sequence[MaybeCentroid], Sequence[int]]]:
         steps = self.case.steps
@@ -494,10 +573,15 @@ class Certifier:
     def _check_fixed_point(self, centroids: Sequence[MaybeCentroid], labels: Sequence[int]) -> None:
         case = self.case
         sums = accumulate(case.pixels, None, labels, case.k)
-        for j in range(case.k):
-            n = sums.counts[j]
-            if n and not dx.close_to(centroids[j], mean(sums.totals[j], n), self.tol.centroid(n)):
-                raise _Failed(self.diagnose.not_fixed_point(j, n, sums.totals[j], centroids[j], labels))
+        failing = [
+            j for j in range(case.k)
+            if sums.counts[j] and not dx.close_to(centroids[j], mean(sums.totals[j], sums.counts[j]),
+                                                   self.tol.centroid(sums.counts[j]))
+        ]
+        if failing:
+            j = failing[0]
+            raise _Failed(self.diagnose.not_fixed_point(j, sums.counts[j], sums.totals[j], centroids[j], labels,
+                                                        [(i, centroids[i]) for i in failing]))
 
     # -- the error policy -----------------------------------------------------------
 
@@ -523,6 +607,28 @@ class Certifier:
         if got_t == t and got_j in ref_step.empty:
             self.verified.append(f"the run stops with an empty-cluster error at iteration {t}")
             return True
+        # A tie decided another way may empty another cluster, or empty one sooner or later (KM-CERT-6).
+        stopped = self._error_by_ties(got_t, got_j, allow_ties=not self.strict_ties)
+        if stopped is not None:
+            self.verified.append(
+                f"the run stops with an empty-cluster error at iteration {got_t}, reached by an exact replay "
+                f"through {len(stopped.decisions)} tie decision(s)"
+            )
+            self._note_replayed(stopped.decisions)
+            return False
+        if self.strict_ties and self._error_by_ties(got_t, got_j, allow_ties=True) is not None:
+            raise _Failed(
+                Diagnosis(
+                    "error policy",
+                    "KM-ASN-2",
+                    "tie-rule",
+                    f"the candidate reports cluster {got_j} empty at iteration {got_t}; only an exact tie given to "
+                    f"a higher index empties that cluster there (the reference stops at iteration {t} with "
+                    f"cluster(s) {ref_step.empty} empty)",
+                    iteration=got_t,
+                    evidence="--ties lowest holds candidates to the reference's tie rule",
+                )
+            )
         raise _Failed(
             Diagnosis(
                 "error policy",
@@ -531,10 +637,25 @@ class Certifier:
                 f"the candidate reports cluster {got_j} empty at iteration {got_t}; the reference stops at "
                 f"iteration {t} with cluster(s) {ref_step.empty} empty",
                 iteration=min(t, got_t),
-                evidence="an empty cluster under policy 'error' must stop the run at the first iteration that "
-                "leaves a cluster without pixels",
+                evidence="no exact replay through acceptable ties leaves cluster "
+                f"{got_j} as the first empty cluster at iteration {got_t}",
             )
         )
+
+    def _error_by_ties(self, iteration: int, cluster: int, allow_ties: bool) -> Optional[Stopped]:
+        """A replay through acceptable ties that the error policy stops at ``iteration`` with ``cluster`` empty."""
+        for chooser in (avoiding(cluster), highest):
+            outcome = run_replay(self.case, self.metric, self.tol.assignment, chooser, allow_ties)
+            if isinstance(outcome, Stopped) and outcome.iteration == iteration and cluster in outcome.empties:
+                return outcome
+        return None
+
+    def _note_replayed(self, decisions: Sequence[Decision]) -> None:
+        self.deviations.extend(
+            Deviation(d.iteration, d.pixel, d.chosen, d.lowest, d.gap) for d in decisions[:SHOWN_DEVIATIONS]
+        )
+        if len(decisions) > SHOWN_DEVIATIONS:
+            self.notes.append(f"{len(decisions) - SHOWN_DEVIATIONS} more tie decision(s) in the replay")
 
     def _unexpected_error(self, error: Dict[str, Any]) -> Diagnosis:
         return Diagnosis(

@@ -14,7 +14,7 @@ can show it.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..engine.lloyd import Loop, Points, accumulate, farthest_points, iterate, update
 from ..errors import EmptyClusterError
@@ -49,14 +49,30 @@ class Run(NamedTuple):
     decisions: List[Decision]
 
 
+class Stopped(NamedTuple):
+    """A replay that the ``error`` policy stopped: where, which clusters were empty, and the decisions on the way."""
+
+    iteration: int
+    empties: List[int]
+    decisions: List[Decision]
+
+
 def replay(case: Case, metric: Metric, slack: Fraction, chooser: Chooser, allow_ties: bool = True) -> Optional[Run]:
     """Run the case exactly from its start, letting ``chooser`` settle ties; None if the policy stops it."""
+    outcome = run_replay(case, metric, slack, chooser, allow_ties)
+    return outcome if isinstance(outcome, Run) else None
+
+
+def run_replay(case: Case, metric: Metric, slack: Fraction, chooser: Chooser,
+               allow_ties: bool = True) -> Union[Run, Stopped]:
+    """The replay's run, or where the ``error`` policy stopped it (KM-CERT-6)."""
     assigner = _Replayed(case, metric, slack, chooser, allow_ties)
     try:
         result = iterate(assigner, case.initial, Loop(max_iter=case.max_iter, empty=case.empty, trace=True,
                                                        trace_labels=True))
     except EmptyClusterError:
-        return None
+        used = set(assigner.last)
+        return Stopped(assigner.calls - 1, [j for j in range(case.k) if j not in used], assigner.decisions)
     assert result.steps is not None
     steps = [(list(s.centroids), list(s.labels or ())) for s in result.steps]
     return Run(steps, list(result.centroids), list(result.labels), list(result.counts), result.iterations,
@@ -72,6 +88,7 @@ class _Replayed(Points):
         self.max_iter = case.max_iter
         self.calls = 0
         self.decisions: List[Decision] = []
+        self.last: List[int] = []
 
     def label(self, centroids: Sequence[Centroid]) -> List[int]:
         # The loop assigns once per iteration, then once more only to relabel after max_iter.
@@ -87,6 +104,7 @@ class _Replayed(Points):
                 gap = dict(near.rivals)[label]
                 self.decisions.append(Decision(iteration, i, label, near.best, gap))
             labels.append(label)
+        self.last = labels
         return labels
 
 
@@ -96,6 +114,15 @@ def prefer(final_labels: Sequence[int]) -> Chooser:
     def choose(iteration: Optional[int], pixel: int, options: Sequence[int]) -> int:
         wanted = final_labels[pixel]
         return wanted if wanted in options else options[0]
+
+    return choose
+
+
+def avoiding(cluster: int) -> Chooser:
+    """Keep ``cluster`` out of every tie, so that it goes empty where a tie rule can empty it."""
+
+    def choose(iteration: Optional[int], pixel: int, options: Sequence[int]) -> int:
+        return next((j for j in options if j != cluster), options[0])
 
     return choose
 

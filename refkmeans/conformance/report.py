@@ -32,6 +32,7 @@ def verdict_lines(verdict: Verdict, verbose: bool = False) -> List[str]:
     lines = [f"{status:<11} {verdict.case_id:<34} {verdict_summary(verdict)}"]
     if verdict.expected_failure:
         lines.append(f"  expected failure: {verdict.expected_failure}")
+    lines += [f"  warning: {w}" for w in verdict.warnings]
     if verdict.diagnosis is not None:
         lines += ["  " + line for line in verdict.diagnosis.lines()]
     if verdict.status == ACCEPTABLE or verbose:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import fnmatch
+import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from ..errors import UsageError
@@ -62,12 +63,15 @@ def run_case(candidate: Candidate, case: Case, tolerance: str, ties: str = "any"
 class SuiteRun:
     """One candidate's verdicts on a selection of the suite."""
 
-    def __init__(self, candidate: str, tolerance: str, ties: str, verdicts: List[Verdict], cases: Sequence[Case]):
+    def __init__(self, candidate: str, tolerance: str, ties: str, verdicts: List[Verdict], cases: Sequence[Case],
+                 notes: Sequence[str] = ()):
         self.candidate = candidate
         self.tolerance = tolerance
         self.ties = ties
         self.verdicts = verdicts
         self.cases = {c.id: c for c in cases}
+        #: What the runner saw that belongs to no single case (stray output lines, a batch that crashed).
+        self.notes = list(notes)
 
     def counts(self) -> Dict[str, int]:
         """How many cases ended in each status."""
@@ -93,6 +97,7 @@ class SuiteRun:
             "ties": self.ties,
             "conformant": self.conformant,
             "summary": self.counts(),
+            "runner_notes": self.notes,
             "cases": [v.to_json() for v in self.verdicts],
         }
 
@@ -104,21 +109,46 @@ def run_suite(
     ties: str = "any",
     xfail: Optional[Mapping[str, str]] = None,
     progress: Optional[Callable[[Verdict], None]] = None,
+    deadline: Optional[float] = None,
 ) -> SuiteRun:
-    """Certify ``candidate`` on every case; ``xfail`` maps id patterns to reasons for expected failures."""
+    """Certify ``candidate`` on every case; ``xfail`` maps id patterns to reasons for expected failures.
+
+    ``deadline`` bounds the whole run in seconds: a case running when it passes is stopped, and the
+    cases after it are errors that say so (KM-CMD-7).
+    """
     tolerance = tolerance or candidate.tolerance or "float64"
     if tolerance not in CLASSES:
         raise UsageError(f"unknown tolerance class {tolerance!r}; choose from {', '.join(CLASSES)}")
     if ties not in TIE_RULES:
         raise UsageError(f"unknown tie rule {ties!r}; choose from {', '.join(TIE_RULES)}")
     verdicts = []
-    candidate.prepare(cases)
-    for case in cases:
+    if deadline is not None:
+        candidate.deadline_at = time.monotonic() + deadline
+    try:
+        candidate.prepare(cases)
+        for case in cases:
+            verdicts.append(_next_verdict(candidate, case, tolerance, ties, xfail, progress))
+    finally:
+        candidate.close()
+    return SuiteRun(candidate.name, tolerance, ties, verdicts, cases, candidate.notes)
+
+
+def _next_verdict(
+    candidate: Candidate,
+    case: Case,
+    tolerance: str,
+    ties: str,
+    xfail: Optional[Mapping[str, str]],
+    progress: Optional[Callable[[Verdict], None]],
+) -> Verdict:
+    if candidate.deadline_at is not None and time.monotonic() >= candidate.deadline_at:
+        verdict = Verdict(case.id, ERROR, tolerance=tolerance,
+                          message="not run: the --deadline for the whole run had passed")
+    else:
         verdict = run_case(candidate, case, tolerance, ties)
-        for pattern, reason in (xfail or {}).items():
-            if matches(case.id, pattern) and verdict.status in FAILING:
-                verdict.expected_failure = reason or "expected to fail"
-        verdicts.append(verdict)
-        if progress is not None:
-            progress(verdict)
-    return SuiteRun(candidate.name, tolerance, ties, verdicts, cases)
+    for pattern, reason in (xfail or {}).items():
+        if matches(case.id, pattern) and verdict.status in FAILING:
+            verdict.expected_failure = reason or "expected to fail"
+    if progress is not None:
+        progress(verdict)
+    return verdict

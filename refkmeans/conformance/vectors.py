@@ -16,13 +16,13 @@ C1 (KM-VEC-*).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .. import safejson
 from ..dataset import Dataset
 from ..errors import EmptyClusterError, UsageError
 from ..kmeans import initial_centroids, kmeans
@@ -540,7 +540,7 @@ def load_suite(folder: Optional[str] = None) -> List[Case]:
 def read_file(path: Path) -> List[Case]:
     """The cases of one vectors file, with one-line errors naming the file."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = safejson.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
