@@ -49,7 +49,7 @@ def kmeans(
     colour with kd-tree filtering) or ``"auto"`` (fast where the metric
     allows it, else histogram); all give the same answer.  ``tol`` (default
     None: run to a fixed point or ``max_iter``) stops the run once the exact
-    inertia falls by less than that fraction of itself in an iteration
+    inertia changes by less than that fraction of itself in an iteration
     (SPEC.md KM-STOP-4).
 
     >>> r = kmeans([(0,), (1,), (10,), (11,)], init=[(0,), (10,)])

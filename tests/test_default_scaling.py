@@ -88,6 +88,10 @@ def test_tol_is_read_exactly_from_text_floats_and_fractions() -> None:
     assert by_fraction == by_text
     assert Loop(tol="1e-5").settled(Fraction(100000), Fraction(99999) + Fraction(1, 10**9))
     assert not Loop(tol="1e-5").settled(Fraction(100000), Fraction(99999))  # a fall of exactly 1e-5
+    # A rise (possible under the perceptual metrics) counts by its size too.
+    assert Loop(tol="1e-5").settled(Fraction(100000), Fraction(100001) - Fraction(1, 10**9))
+    assert not Loop(tol="1e-5").settled(Fraction(100000), Fraction(100001))
+    assert not Loop(tol=0).settled(Fraction(100000), Fraction(100000))
 
 
 @pytest.mark.parametrize("bad", [-1, "-1e-5", "abc", True, [1], float("nan")])
@@ -169,4 +173,4 @@ def test_progress_shows_the_fall_against_tol() -> None:
     for i, inertia in enumerate([Fraction(1000), Fraction(500)]):
         progress(Step(i, (), (), inertia, None if i == 0 else 3, (), {}))
     lines = stream.getvalue().splitlines()
-    assert lines[-1] == "refkmeans: iteration 2/300, 3 pixels changed, inertia fell 5.0e-01 (stops below 1e-05)"
+    assert lines[-1] == "refkmeans: iteration 2/300, 3 pixels changed, inertia moved 5.0e-01 (stops below 1e-05)"

@@ -25,7 +25,7 @@ def add_kmeans_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--tol",
         default=None,
-        help="stop once the exact inertia falls by less than this fraction of itself in an iteration, "
+        help="stop once the exact inertia changes by less than this fraction of itself in an iteration, "
         "e.g. 1e-5 (SPEC.md KM-STOP-4; default: run to a fixed point or --max-iter)",
     )
     group.add_argument("--empty", default="keep", choices=EMPTY_POLICIES, help="empty-cluster policy (default keep)")

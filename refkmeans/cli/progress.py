@@ -60,7 +60,7 @@ class Progress:
         before, self._inertia = self._inertia, step.inertia
         fell = ""
         if self.tol is not None and before:
-            fell = f", inertia fell {float((before - step.inertia) / before):.1e} (stops below {float(self.tol):.0e})"
+            fell = f", inertia moved {float(abs(before - step.inertia) / before):.1e} (stops below {float(self.tol):.0e})"
         self._update(f"refkmeans: iteration {step.iteration + 1}/{self.max_iter}{changed}{fell}")
 
     def phase(self, text: str) -> None:

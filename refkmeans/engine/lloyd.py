@@ -73,7 +73,7 @@ def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> 
     Each iteration assigns every point, then moves every centroid.  The run
     stops when an update moves no centroid (``converged``), after
     ``max_iter`` iterations, or, with ``loop.tol``, once the exact inertia
-    fell by less than ``tol`` of itself in an iteration (``settled``); the
+    changed by less than ``tol`` of itself in an iteration (``settled``); the
     labels returned always belong to the centroids returned.
     """
     loop.check()
@@ -98,7 +98,7 @@ def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> 
             converged = True
             break
         centroids = new
-        settled = loop.settled(previous, step.inertia)  # KM-STOP-4 (only with a tol): the inertia barely fell
+        settled = loop.settled(previous, step.inertia)  # KM-STOP-4 (only with a tol): the inertia barely moved
         if settled:
             break
         previous = step.inertia
@@ -248,9 +248,9 @@ class Loop:
         exact_tol(self.tol)
 
     def settled(self, before: Optional[Fraction], after: Fraction) -> bool:
-        """KM-STOP-4: the exact inertia fell from ``before`` to ``after`` by less than ``tol`` of ``before``."""
+        """KM-STOP-4: the exact inertia moved from ``before`` to ``after`` by less than ``tol`` of ``before``."""
         tol = exact_tol(self.tol)
-        return tol is not None and before is not None and before - after < tol * before
+        return tol is not None and before is not None and abs(before - after) < tol * before
 
 
 def exact_tol(tol: Any) -> Optional[Fraction]:
