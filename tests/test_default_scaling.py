@@ -174,3 +174,45 @@ def test_progress_shows_the_fall_against_tol() -> None:
         progress(Step(i, (), (), inertia, None if i == 0 else 3, (), {}))
     lines = stream.getvalue().splitlines()
     assert lines[-1] == "refkmeans: iteration 2/300, 3 pixels changed, inertia moved 5.0e-01 (stops below 1e-05)"
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _scene_file(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    image = scene(40, 30)
+    path = tmp_path / "in.ppm"
+    path.write_bytes(b"P6\n%d %d\n255\n" % (image.width, image.height) + bytes(image.samples))
+    return str(path)
+
+
+def test_cli_tol_is_recorded_in_the_trace_and_the_report(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from refkmeans.cli import main as cli_main
+    from refkmeans.trace import read_trace
+
+    src, trace = _scene_file(tmp_path), str(tmp_path / "t.jsonl")
+    expected = quantize(scene(40, 30), 6, init="first", tol=Fraction(1, 10)).result
+    assert expected.settled  # a tolerance of a tenth stops this run early
+    args = ["quantize", src, "-o", str(tmp_path / "a.ppm"), "-k", "6", "--init", "first", "--tol", "0.1", "--trace", trace]
+    assert cli_main.main(args) == 0
+    assert f"iterations  {expected.iterations} (settled" in capsys.readouterr().out
+    got = read_trace(trace)
+    assert got.run["tol"] == "1/10" and got.end["status"] == "settled"
+    assert len(got.steps) == expected.iterations
+
+
+def test_cli_default_trace_records_the_default_tol(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from refkmeans.cli import main as cli_main
+    from refkmeans.trace import read_trace
+
+    src, trace = _scene_file(tmp_path), str(tmp_path / "t.jsonl")
+    assert cli_main.main(["quantize", src, "-o", str(tmp_path / "a.ppm"), "-k", "4", "-q", "--trace", trace]) == 0
+    assert read_trace(trace).run["tol"] == "1/100000"
+    assert cli_main.main(["quantize", src, "-o", str(tmp_path / "b.ppm"), "-f", "-q", "--init", "random", "--trace", trace, "--force"]) == 0
+    assert "tol" not in read_trace(trace).run
+
+
+def test_cli_refuses_a_bad_tol(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from refkmeans.cli import main as cli_main
+
+    assert cli_main.main(["quantize", _scene_file(tmp_path), "-o", str(tmp_path / "a.ppm"), "--tol", "lots"]) == 2
