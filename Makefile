@@ -32,8 +32,11 @@ bench: $(BENCH_VENV)/.installed
 		$$(test -x .venv-pypy/bin/python && echo --pypy .venv-pypy/bin/python) $(BENCH_ARGS)
 
 # The quality benchmark (not part of `make test`): PSNR and time at 16 colours against
-# scikit-learn, OpenCV and Pillow; writes docs/quality.md and bench-output/quality.json.
+# scikit-learn, OpenCV, Pillow and (when installed) pngquant; writes docs/quality.md and
+# bench-output/quality.json.  QUALITY_ARGS="--k 16,256 --k-photos 256=astronaut --scaling astronaut"
+# adds the k=256 table and the time-against-k table.
 quality: $(BENCH_VENV)/.installed
+	@command -v pngquant >/dev/null 2>&1 || echo "quality: no pngquant (Debian: apt-get install pngquant), its row is skipped"
 	mkdir -p bench-output
 	$(BENCH_VENV)/bin/python benchmarks/quality.py --json bench-output/quality.json --markdown docs/quality.md $(QUALITY_ARGS)
 

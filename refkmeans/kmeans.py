@@ -37,6 +37,7 @@ def kmeans(
     trace_labels: bool = False,
     progress: Optional[Callable[[Step], None]] = None,
     registry: Optional[Registry] = None,
+    tol: Optional[Any] = None,
 ) -> Result:
     """Cluster integer pixels into k groups with Lloyd's algorithm, exactly.
 
@@ -46,7 +47,10 @@ def kmeans(
     or to the number of given centroids.  ``engine`` is ``"plain"`` (per
     pixel), ``"histogram"`` (per distinct colour), ``"fast"`` (per distinct
     colour with kd-tree filtering) or ``"auto"`` (fast where the metric
-    allows it, else histogram); all give the same answer.
+    allows it, else histogram); all give the same answer.  ``tol`` (default
+    None: run to a fixed point or ``max_iter``) stops the run once the exact
+    inertia changes by less than that fraction of itself in an iteration
+    (SPEC.md KM-STOP-4).
 
     >>> r = kmeans([(0,), (1,), (10,), (11,)], init=[(0,), (10,)])
     >>> [str(c[0]) for c in r.centroids], r.labels, r.iterations
@@ -55,7 +59,7 @@ def kmeans(
     dataset = pixels if isinstance(pixels, Dataset) else Dataset(_as_tuples(pixels))
     options = Options(
         k=k, init=init, max_iter=max_iter, seed=seed, metric=metric, empty=empty, rng=rng, engine=engine,
-        trace=trace, trace_labels=trace_labels, progress=progress, registry=registry,
+        trace=trace, trace_labels=trace_labels, progress=progress, registry=registry, tol=tol,
     )
     return cluster(dataset, options).per_pixel()
 
@@ -64,8 +68,8 @@ def kmeans(
 class Options(Loop):
     """Everything :func:`kmeans` takes besides the pixels, with the same defaults.
 
-    The first five (``max_iter``, ``empty``, ``trace``, ``trace_labels``,
-    ``progress``) are the loop's own (:class:`~refkmeans.engine.lloyd.Loop`).
+    The first six (``max_iter``, ``empty``, ``trace``, ``trace_labels``,
+    ``progress``, ``tol``) are the loop's own (:class:`~refkmeans.engine.lloyd.Loop`).
     """
 
     k: Optional[int] = None

@@ -13,6 +13,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple
 
+from .builtin import restarts
 from .dataset import Dataset
 from .image import Image
 from .kmeans import Options, cluster
@@ -22,6 +23,13 @@ from .result import Result
 #: of several k-means++ runs on a coarse histogram; see README, "What the
 #: default does and why".  ``kmeans()`` keeps the notebook's ``random``.
 DEFAULT_INIT = "restarts"
+
+#: How ``quantize()`` stops when no ``tol`` is given (KM-STOP-4): once the exact
+#: inertia falls by less than this fraction of itself in an iteration.  At that
+#: point the picture changes by hundredths of a decibel, while a bit-exact fixed
+#: point can take hundreds of iterations more at k=256.  ``kmeans()`` and the
+#: conformance kit keep ``tol=None`` (run to the fixed point).
+DEFAULT_TOL = Fraction(1, 100000)
 
 #: Named option sets for ``quantize()`` and ``refkmeans quantize --profile``.
 #: ``notebook`` replays the seed notebook exactly: k random pixels drawn by
@@ -91,9 +99,11 @@ def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     """Quantize ``image`` to ``k`` colours; ``options`` are those of :func:`kmeans`.
 
     Without ``init`` the start is :data:`DEFAULT_INIT` (``"restarts"``), not
-    ``kmeans()``'s ``"random"``; ``**PROFILES["notebook"]`` gives the notebook's run.
+    ``kmeans()``'s ``"random"``, and with it, without ``tol``, the run stops
+    by :data:`DEFAULT_TOL` (KM-STOP-4) rather than at a bit-exact fixed point
+    (:func:`with_defaults`); ``**PROFILES["notebook"]`` gives the notebook's run.
     """
-    options.setdefault("init", DEFAULT_INIT)
+    with_defaults(options)
     progress = options.get("progress")
     phase = getattr(progress, "phase", None)
     if phase is not None:
@@ -102,7 +112,11 @@ def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     if phase is not None:
         phase(f"clustering {dataset.colour_count} colours")
     given_k = None if not isinstance(options["init"], str) else k
-    clustering = cluster(dataset, Options(k=given_k, **options))
+    token = restarts.REPORT.set(phase)  # the restarts announce each run they start
+    try:
+        clustering = cluster(dataset, Options(k=given_k, **options))
+    finally:
+        restarts.REPORT.reset(token)
     result = clustering.result
     palette = result.palette(image.maxval)
     if phase is not None:
@@ -117,6 +131,20 @@ def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
     # The Result keeps the compact indices as its labels: no list of ints per pixel.
     result = replace(result, labels=indices, steps=steps)
     return Quantized(out, palette, indices, result, image, error)
+
+
+def with_defaults(options: Dict[str, Any]) -> Dict[str, Any]:
+    """Fill in quantize's defaults (KM-INIT-6): init ``restarts`` and, with it, ``tol`` = :data:`DEFAULT_TOL`.
+
+    The tolerance comes with the default start only, so a run with another
+    ``init`` (the notebook profile, ``--init random``) still runs to its
+    fixed point or ``max_iter`` as ``kmeans()`` does.  ``tol=None`` asks for
+    the fixed point explicitly.
+    """
+    options.setdefault("init", DEFAULT_INIT)
+    if isinstance(options["init"], str) and options["init"] == DEFAULT_INIT:
+        options.setdefault("tol", DEFAULT_TOL)
+    return options
 
 
 def index_typecode(colours: int) -> str:

@@ -52,6 +52,8 @@ class Result:
     counts: Tuple[int, ...]
     steps: Optional[List[Step]] = None
     metric: str = "euclidean"
+    #: True when KM-STOP-4's tolerance stopped the run (not a fixed point, not ``max_iter``).
+    settled: bool = False
 
     @property
     def inertia(self) -> float:
@@ -72,7 +74,7 @@ class Result:
         return [tuple(float(v) for v in c) for c in self.centroids]
 
     def __repr__(self) -> str:
-        state = "converged" if self.converged else "stopped"
+        state = "converged" if self.converged else ("settled" if self.settled else "stopped")
         return f"Result(k={self.k}, iterations={self.iterations} ({state}), inertia={self.inertia:.6g})"
 
     def _repr_html_(self) -> str:

@@ -101,7 +101,7 @@ def end_record(result: Result, maxval: Optional[int] = None) -> Record:
     exact_centroids, float_centroids = _centroids(result.centroids)
     record: Record = {
         "type": "end",
-        "status": "converged" if result.converged else "max_iter",
+        "status": "converged" if result.converged else ("settled" if result.settled else "max_iter"),
         "iterations": result.iterations,
         "converged": result.converged,
         "inertia": result.inertia,

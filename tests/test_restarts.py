@@ -68,9 +68,10 @@ def test_restarts_keep_the_run_with_least_exact_inertia() -> None:
     rng = make_generator("portable", seed)
     metric = get_registry().metric("euclidean")
     runs = []
-    for _ in range(restarts.RESTARTS):
+    for _ in range(restarts.restarts_for(k)):
         start = kmeans_plus_plus(dataset, k, rng)
-        result = lloyd(dataset.colours, start, metric, weights=dataset.counts, max_iter=restarts.COARSE_MAX_ITER)
+        result = lloyd(dataset.colours, start, metric, weights=dataset.counts, max_iter=restarts.COARSE_MAX_ITER,
+                       tol=restarts.RESTART_TOL)
         runs.append(result)
     best = min(runs, key=lambda r: r.inertia_exact)  # min keeps the first on a tie
     assert list(got) == list(best.centroids)

@@ -6,13 +6,13 @@ import argparse
 from typing import Any, Dict
 
 from ..codec import DEFAULT_MAX_PIXELS
-from ..engine.lloyd import EMPTY_POLICIES
+from ..engine.lloyd import EMPTY_POLICIES, exact_tol
 from ..kmeans import ENGINES
 from ..rng import GENERATORS
 
 
 def add_kmeans_options(parser: argparse.ArgumentParser) -> None:
-    """-k, --init, --seed, --rng, --metric, --max-iter, --empty, --engine."""
+    """-k, --init, --seed, --rng, --metric, --max-iter, --tol, --empty, --engine."""
     group = parser.add_argument_group("k-means")
     group.add_argument(
         "-k", "--colours", "--colors", dest="k", type=int, default=16, help="number of colours (default 16)"
@@ -22,6 +22,12 @@ def add_kmeans_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rng", default="portable", choices=GENERATORS, help="random generator (default portable)")
     group.add_argument("--metric", default="euclidean", help="distance metric (default euclidean)")
     group.add_argument("--max-iter", type=int, default=300, help="most iterations (default 300; the notebook ran 11)")
+    group.add_argument(
+        "--tol",
+        default=None,
+        help="stop once the exact inertia changes by less than this fraction of itself in an iteration, "
+        "e.g. 1e-5 (SPEC.md KM-STOP-4; default: run to a fixed point or --max-iter)",
+    )
     group.add_argument("--empty", default="keep", choices=EMPTY_POLICIES, help="empty-cluster policy (default keep)")
     group.add_argument("--engine", default="auto", choices=ENGINES, help="engine (default auto)")
     group.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
@@ -38,4 +44,11 @@ def kmeans_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         "max_iter": args.max_iter,
         "empty": args.empty,
         "engine": args.engine,
+        **_tol(args.tol),
     }
+
+
+def _tol(tol: Any) -> Dict[str, str]:
+    """--tol as exact text ("1e-5" -> "1/100000", as a trace records it); nothing when not given (the default)."""
+    exact = exact_tol(tol)
+    return {} if exact is None else {"tol": str(exact)}

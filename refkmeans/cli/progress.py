@@ -1,7 +1,8 @@
 """Progress on stderr, shown only for runs that last longer than about a second.
 
 Two kinds of news arrive: ``phase(text)`` when a stage starts (counting
-colours, clustering, repainting) and a :class:`Step` after every iteration.
+colours, each restart with an estimate of the time left, clustering,
+repainting) and a :class:`Step` after every iteration.
 A background ticker shows the current line once the run is older than
 ``delay``, so a long stage is announced while it runs, not after.
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Callable, Optional, TextIO
+from fractions import Fraction
+from typing import Any, Callable, Optional, TextIO
 
+from ..engine.lloyd import exact_tol
 from ..result import Step
 
 
@@ -24,6 +27,8 @@ class Progress:
     """Call with each Step; prints nothing until ``delay`` seconds have passed.
 
     ``clock`` is what "seconds" are read from; tests pass a hand-driven one.
+    With ``tol`` (KM-STOP-4) each line also says how far the last iteration's
+    relative inertia decrease is from the tolerance that stops the run.
     """
 
     def __init__(
@@ -33,8 +38,11 @@ class Progress:
         stream: Optional[TextIO] = None,
         enabled: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        tol: Optional[Any] = None,
     ) -> None:
         self.max_iter = max_iter
+        self.tol = exact_tol(tol)
+        self._inertia: Optional[Fraction] = None
         self.delay = delay
         self.stream = stream or sys.stderr
         self.enabled = enabled
@@ -56,7 +64,11 @@ class Progress:
         if not self.enabled:
             return
         changed = "" if step.changed is None else f", {step.changed} pixels changed"
-        self._update(f"refkmeans: iteration {step.iteration + 1}/{self.max_iter}{changed}")
+        before, self._inertia = self._inertia, step.inertia
+        fell = ""
+        if self.tol is not None and before:
+            fell = f", inertia moved {float(abs(before - step.inertia) / before):.1e} (stops below {float(self.tol):.0e})"
+        self._update(f"refkmeans: iteration {step.iteration + 1}/{self.max_iter}{changed}{fell}")
 
     def phase(self, text: str) -> None:
         """A stage of the run begins (shown as ``refkmeans: <text>...``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from fractions import Fraction
 
 from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
@@ -20,7 +21,7 @@ from ..files import (
 )
 from ..palette_file import read_palette
 from ..plugins import get_registry
-from ..quantize import DEFAULT_INIT, PROFILES, quantize
+from ..quantize import DEFAULT_INIT, PROFILES, quantize, with_defaults
 from ..trace import TraceRecorder
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
@@ -103,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
         # A fixed palette is k-means with given centroids and no iterations (KM-MAP-1).
         palette = read_palette(args.palette, channels=image.channels, maxval=image.maxval, max_pixels=args.max_pixels, registry=registry)
         options.update(init=palette, max_iter=0)
-    progress = Progress(args.max_iter, enabled=not args.quiet)
+    with_defaults(options)  # quantize's own defaults, here so that a trace records them
+    if isinstance(options.get("tol"), Fraction):
+        options["tol"] = str(options["tol"])
+    progress = Progress(args.max_iter, enabled=not args.quiet, tol=options.get("tol"))
     try:
         with recorder.recording(progress, image, source=args.input, k=args.k, **options) as callback:
             q = quantize(image, k=args.k, progress=callback, registry=registry, **options)

@@ -12,7 +12,7 @@ def report_lines(q: Quantized, in_bytes: Optional[int] = None, out_bytes: Option
     """Size, colours before and after, iterations, inertia, PSNR, bits per pixel, palette."""
     image, result = q.original, q.result
     pixels = image.pixel_count
-    state = "converged" if result.converged else "stopped at --max-iter"
+    state = "converged" if result.converged else ("settled: the inertia changed by less than --tol" if result.settled else "stopped at --max-iter")
     before = image.colour_count()
     after = q.image.colour_count()  # colours in the output: an empty cluster's centroid is unused
     sample_bits = 8 if image.maxval < 256 else 16

@@ -71,14 +71,16 @@ def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> 
     """Lloyd's loop from the exact ``centroids``, with an engine's assignment step.
 
     Each iteration assigns every point, then moves every centroid.  The run
-    stops when an update moves no centroid (``converged``) or after
-    ``max_iter`` iterations; the labels returned always belong to the
-    centroids returned.
+    stops when an update moves no centroid (``converged``), after
+    ``max_iter`` iterations, or, with ``loop.tol``, once the exact inertia
+    changed by less than ``tol`` of itself in an iteration (``settled``); the
+    labels returned always belong to the centroids returned.
     """
     loop.check()
     centroids = list(centroids)
     steps: List[Step] = []
-    iterations, converged = 0, False
+    iterations, converged, settled = 0, False, False
+    previous: Optional[Fraction] = None  # the inertia of the step before
     for iteration in range(loop.max_iter):
         changed = assigner.assign(centroids)  # each point to its nearest centroid
         sums = assigner.sums
@@ -96,11 +98,15 @@ def iterate(assigner: Assignment, centroids: Sequence[Centroid], loop: Loop) -> 
             converged = True
             break
         centroids = new
-    else:
-        assigner.assign(centroids)  # max_iter ran out after an update: label for the centroids returned
+        settled = loop.settled(previous, step.inertia)  # KM-STOP-4 (only with a tol): the inertia barely moved
+        if settled:
+            break
+        previous = step.inertia
+    if not converged:
+        assigner.assign(centroids)  # stopped after an update: label for the centroids returned
     sums = assigner.sums
     return Result(tuple(centroids), assigner.ordered_labels(), iterations, converged, sums.inertia(centroids),
-                  tuple(sums.counts), steps if loop.trace else None, assigner.metric.name)
+                  tuple(sums.counts), steps if loop.trace else None, assigner.metric.name, settled)
 
 
 def update(
@@ -218,21 +224,48 @@ def farthest_points(
 
 @dataclass(frozen=True)
 class Loop:
-    """How :func:`iterate` runs: at most ``max_iter`` iterations, the ``empty`` policy, and what it reports."""
+    """How :func:`iterate` runs: at most ``max_iter`` iterations, the ``empty`` policy, and what it reports.
+
+    ``tol`` (None: off, the default) is KM-STOP-4's relative inertia
+    tolerance, an exact rational (a Fraction, an int, or a decimal string
+    such as ``"1e-5"``; a float means the exact value it holds).
+    """
 
     max_iter: int = 300
     empty: str = "keep"
     trace: bool = False
     trace_labels: bool = False
     progress: Optional[Callable[[Step], None]] = None
+    tol: Optional[Any] = None
 
     def check(self) -> None:
-        """Refuse an unknown empty-cluster policy or a ``max_iter`` that is not a count."""
+        """Refuse an unknown empty-cluster policy, a ``max_iter`` that is not a count, or a bad ``tol``."""
         if self.empty not in EMPTY_POLICIES:
             raise UsageError(f"unknown empty-cluster policy {self.empty!r}; choose from {', '.join(EMPTY_POLICIES)}")
         max_iter = self.max_iter
         if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
             raise UsageError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+        exact_tol(self.tol)
+
+    def settled(self, before: Optional[Fraction], after: Fraction) -> bool:
+        """KM-STOP-4: the exact inertia moved from ``before`` to ``after`` by less than ``tol`` of ``before``."""
+        tol = exact_tol(self.tol)
+        return tol is not None and before is not None and abs(before - after) < tol * before
+
+
+def exact_tol(tol: Any) -> Optional[Fraction]:
+    """``tol`` as an exact non-negative Fraction (None stays None); anything else is a UsageError."""
+    if tol is None:
+        return None
+    try:
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, str, Fraction)):
+            raise TypeError
+        exact = Fraction(tol)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        raise UsageError(f"tol must be a non-negative rational number, got {tol!r}") from None
+    if exact < 0:
+        raise UsageError(f"tol must be a non-negative rational number, got {tol!r}")
+    return exact
 
 
 class Assignment(Protocol):
@@ -298,6 +331,6 @@ def lloyd(
     """Run Lloyd's algorithm over ``points`` (weighted by ``weights``) from the exact ``centroids``.
 
     ``options`` are those of :class:`Loop`: ``max_iter``, ``empty``,
-    ``trace``, ``trace_labels`` and ``progress``.
+    ``trace``, ``trace_labels``, ``progress`` and ``tol``.
     """
     return iterate(Points(points, metric, weights), centroids, Loop(**options))
