@@ -15,21 +15,59 @@
 
 from __future__ import annotations
 
-from .dataset import Dataset
-from .errors import (
-    EmptyClusterError,
-    ImageError,
-    OutputError,
-    PluginError,
-    RefKMeansError,
-    UsageError,
-)
-from .files import read, write
-from .hookspecs import hookimpl
-from .image import Image
-from .kmeans import kmeans
-from .quantize import PROFILES, Quantized, quantize
-from .result import Result, Step
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+    from .errors import EmptyClusterError, ImageError, OutputError, PluginError, RefKMeansError, UsageError
+    from .files import read, write
+    from .hookspecs import hookimpl
+    from .image import Image
+    from .kmeans import kmeans
+    from .quantize import PROFILES, Quantized, quantize
+    from .result import Result, Step
+
+#: Where each public name lives.  They are imported on first use, so that the
+#: command line starts (and can take Ctrl-C quietly) before the library loads.
+_HOMES = {
+    "Dataset": "dataset",
+    "EmptyClusterError": "errors",
+    "ImageError": "errors",
+    "OutputError": "errors",
+    "PluginError": "errors",
+    "RefKMeansError": "errors",
+    "UsageError": "errors",
+    "read": "files",
+    "write": "files",
+    "hookimpl": "hookspecs",
+    "Image": "image",
+    "kmeans": "kmeans",
+    "PROFILES": "quantize",
+    "Quantized": "quantize",
+    "quantize": "quantize",
+    "Result": "result",
+    "Step": "result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(f".{home}", __name__), name)
+        globals()[name] = value
+        return value
+    try:  # a submodule, as ``import refkmeans`` used to bring them all
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __version__ = "0.1.0"
 

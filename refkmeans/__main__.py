@@ -1,6 +1,6 @@
 """``python -m refkmeans``: the same as the ``refkmeans`` command."""
 
-from .cli.main import run
+from .cli.launch import run
 
 if __name__ == "__main__":
     run()

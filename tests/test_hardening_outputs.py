@@ -410,6 +410,33 @@ def test_ctrl_c_while_starting_up_is_exit_130_without_a_traceback(monkeypatch, c
     assert capsys.readouterr().err == "refkmeans: interrupted\n"
 
 
+CTRL_C_WHILE_LOADING = """
+import os, signal, sys
+
+
+class CtrlCWhileLoading:
+    # Ctrl-C arrives just as the command line loads its plugin host: a real signal, no timing.
+    def find_spec(self, name, path=None, target=None):
+        if name == "refkmeans.plugins":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlCWhileLoading())
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_is_exit_130_without_a_traceback(tmp_path: Path) -> None:
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(CTRL_C_WHILE_LOADING)
+    child_env = dict(env(), PYTHONPATH=f"{inject}{os.pathsep}{ROOT}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "refkmeans", "quantize", "x.pgm"], cwd=tmp_path, env=child_env, capture_output=True
+    )
+    assert (proc.returncode, proc.stderr) == (130, b"refkmeans: interrupted\n")
+
+
 def test_image_sanity() -> None:
     # This file's expected output, derived by hand: k = 2 from the first two pixels
     # settles on {0, 10} -> 5 and {200, 210} -> 205.
