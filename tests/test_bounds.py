@@ -81,7 +81,7 @@ def _linear_floats(y, z, low, high):
     middle = [(lo + hi) * 0.5 for lo, hi in zip(low, high)]
     half = [(hi - lo) * 0.5 for lo, hi in zip(low, high)]
     assert [Fraction(m) for m in middle] == [Fraction(lo + hi, 2) for lo, hi in zip(low, high)]  # exact, as the tree's
-    return linear_range(assigner.linear[0][1], middle, half)
+    return linear_range(assigner.pair(0, 1), middle, half)
 
 
 def _linear_exact(y, z, low, high):

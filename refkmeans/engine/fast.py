@@ -58,7 +58,7 @@ from bisect import bisect_right
 from heapq import heappop, heappush, nlargest
 from itertools import chain, compress, repeat
 from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import UsageError
 from ..metric import FLOAT_DISTANCES, FloatDistance, Metric, compared_geometry, error_terms
@@ -77,6 +77,8 @@ _U = 2.0**-53
 _INF = math.inf
 #: Refilter from the root instead of node by node when this share of the settled nodes failed.
 FULL_SHARE = 0.25
+#: How many centroid pairs' linear-test data (``Assigner.pair``) are cached at most: k^2 when k <= 256.
+PAIR_CACHE = 1 << 16
 
 
 # The linear test (L2.prune).  For centroids y, z (exact, in 0..M, M = 65535)
@@ -208,7 +210,7 @@ class CornerGeometry(Geometry):
         b = to_middle.index(min(to_middle))
         best = cands[b]
         s = centres[b]
-        toward = list(map(corners.__getitem__, map(engine.toward[best].__getitem__, cands)))
+        toward = list(map(corners.__getitem__, map(engine.toward, repeat(s), centres)))
         dz = list(map(dist, toward, centres))
         ds = list(map(dist, toward, repeat(s)))
         top = max(max(dz), max(ds))
@@ -231,7 +233,7 @@ class CornerGeometry(Geometry):
                 # the denominator is at most 2 dmax(s, box) + d(s, z), where
                 # dmax(s, box) <= d(s, middle) + half diagonal.
                 reach = self.reach(2 * (to_middle[b] + node[5]))
-                between = compress(map(engine.between[best].__getitem__, cands), dropped)
+                between = map(self.apart, map(dist, repeat(s), compress(centres, dropped)))
                 bound = min(map(truediv, map(sub, lost, repeat(error)), map(add, repeat(reach), between)))
             else:
                 bound = min(lost) - error
@@ -273,7 +275,7 @@ class L2(CornerGeometry):
         if len(cands) == 2:
             # Two candidates (most nodes): test both directions at once.
             z0, z1 = cands
-            low, high = linear_range(engine.linear[z0][z1], middle, half)
+            low, high = linear_range(engine.pair(z0, z1), middle, half)
             if low > error:
                 winner, margin = z1, low - error
             elif high < -error:
@@ -287,13 +289,13 @@ class L2(CornerGeometry):
         to_middle = [dist(middle, floats[j]) for j in cands]
         nearest = min(to_middle)
         best = cands[to_middle.index(nearest)]
-        pairs = engine.linear[best]
+        pair = engine.pair
         kept = []
         for j, d in zip(cands, to_middle):
             if j == best:
                 kept.append(j)
                 continue
-            high = linear_range(pairs[j], middle, half)[1]
+            high = linear_range(pair(best, j), middle, half)[1]
             if high < -error:
                 bound = (-high - error) / self.reach(nearest + d + 2 * radius)
                 if bound < gap:
@@ -394,18 +396,6 @@ def geometry_for(metric: Metric, channels: int) -> Geometry:
     return _GEOMETRIES[geometry](channels)
 
 
-class Rows(Dict[int, Any]):
-    """A k x k table whose rows are computed on first use (most rows are never needed when k is large)."""
-
-    def __init__(self, make: Callable[[int], Any]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, i: int) -> Any:
-        row = self[i] = self._make(i)
-        return row
-
-
 class Assigner:
     """The assignment step over a :class:`ColourTree`, remembering settled runs between calls.
 
@@ -424,10 +414,9 @@ class Assigner:
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
         self.scaled: List[Scaled] = []
-        self.toward: Rows = Rows(self._toward_row)
-        self.between: Rows = Rows(self._between_row)
-        self.linear: Rows = Rows(self._linear_row)
         self._squares: List[float] = []
+        self._pairs: Dict[int, Tuple[float, Floats, Floats]] = {}
+        self._corner_bits = [1 << c for c in reversed(range(tree.dimensions))]
         self.live: List[int] = []
         # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
         # sorted by gap; once refiltering starts, as heaps of (limit, start, stop).
@@ -483,32 +472,28 @@ class Assigner:
             seen.setdefault(c, j)
         # A centroid equal to a lower-index one never wins (KM-ASN-2): not a candidate.
         self.live = sorted(seen.values())
-        # Pair tables, one row per centroid, built when a node first tests against it.
-        self.toward = Rows(self._toward_row)
-        self.between = Rows(self._between_row)
         self._squares = [sum(v * v for v in f) for f in self.floats]
-        self.linear = Rows(self._linear_row)
+        self._pairs = {}
 
-    def _toward_row(self, i: int) -> List[int]:
-        """Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s."""
-        weights = [1 << c for c in reversed(range(self.tree.dimensions))]
-        s = self.floats[i]
-        return [sum(compress(weights, map(gt, z, s))) for z in self.floats]
+    def toward(self, s: Floats, z: Floats) -> int:
+        """Corner index (as ``itertools.product`` numbers corners) toward z from s: high ends where z > s."""
+        return sum(compress(self._corner_bits, map(gt, z, s)))
 
-    def _between_row(self, i: int) -> List[float]:
-        """Upper bounds of the distances from centroid i to every centroid."""
-        dist, apart = self.geometry.dist, self.geometry.apart
-        s = self.floats[i]
-        return [apart(dist(s, z)) for z in self.floats]
+    def pair(self, i: int, j: int) -> Tuple[float, Floats, Floats]:
+        """P, D and |D| of d(x, centroid i)^2 - d(x, centroid j)^2 = P - D . x (see L2.prune).
 
-    def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
-        """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
-        fi, squares = self.floats[i], self._squares
-        rows = []
-        for j, fj in enumerate(self.floats):
-            d = tuple(2 * (a - b) for a, b in zip(fi, fj))
-            rows.append((squares[i] - squares[j], d, tuple(map(abs, d))))
-        return rows
+        Only pairs that some node tests are ever built, and at most
+        :data:`PAIR_CACHE` of them are kept (the cache is emptied when full):
+        memory does not grow with k^2 however many centroids there are.
+        """
+        key = i * self.k + j
+        pair = self._pairs.get(key)
+        if pair is None:
+            if len(self._pairs) >= PAIR_CACHE:
+                self._pairs.clear()
+            d = tuple(2 * (a - b) for a, b in zip(self.floats[i], self.floats[j]))
+            pair = self._pairs[key] = (self._squares[i] - self._squares[j], d, tuple(map(abs, d)))
+        return pair
 
     def _full_walk(self, first: bool) -> Optional[int]:
         """Walk the whole tree with every live candidate."""
