@@ -77,8 +77,6 @@ _U = 2.0**-53
 _INF = math.inf
 #: Refilter from the root instead of node by node when this share of the settled nodes failed.
 FULL_SHARE = 0.25
-#: How many centroid pairs' linear-test data (``Assigner.pair``) are cached at most: k^2 when k <= 256.
-PAIR_CACHE = 1 << 16
 
 
 # The linear test (L2.prune).  For centroids y, z (exact, in 0..M, M = 65535)
@@ -90,7 +88,7 @@ PAIR_CACHE = 1 << 16
 # engine evaluates these from the float centroids y' = fl(y), z' = fl(z):
 # P' = fl(fl(sum y'_c^2) - fl(sum z'_c^2)), D'_c = 2 fl(y'_c - z'_c), then
 # centre = fl(P' - fl(sum D'_c m_c)), spread = fl(sum |D'_c| h_c) and
-# low, high = fl(centre -+ spread) (``linear_range``).  With u = 2**-53, C
+# low, high = fl(centre -+ spread) (``linear_ranges``).  With u = 2**-53, C
 # channels, E = u C M^2, to first order in u, each step errs by at most:
 #
 #   rounding y and z      |(y_c - x_c)^2 - (y'_c - x_c)^2| <= |y_c - y'_c| 2M
@@ -108,22 +106,38 @@ PAIR_CACHE = 1 << 16
 # Together (5C + 15) E = 5 (C + 3) C u M^2 < 2.4e-6 C (C + 3) <= 4.8e-6 C (C + 1)
 # (as C + 3 <= 2 (C + 1)), since u M^2 < 4.8e-7.  The constant below is 20
 # times that, which also swallows the second-order terms (relative size C u).
-# "C u of a sum" holds for CPython's left-to-right float sum before 3.12 and
-# for its compensated sum since.  tests/test_bounds.py checks the bound
+# "C u of a sum" holds for the left-to-right sums ``linear_ranges`` does.
+# tests/test_bounds.py checks the bound
 # against exact Fractions, extremes 0 and 65535 included.
 
 
 def linear_error(channels: int) -> float:
-    """An upper bound on the float error of ``linear_range`` (derivation above)."""
+    """An upper bound on the float error of ``linear_ranges`` (derivation above)."""
     return 1e-4 * channels * (channels + 1)
 
 
-def linear_range(pair: Tuple[float, Floats, Floats], middle: Sequence[float], half: Sequence[float]) -> Tuple[float, float]:
-    """The float least and greatest values of P - D . x over the box, from ``pair`` = (P, D, |D|)."""
-    P, D, spread_of = pair
-    centre = P - sum(map(mul, D, middle))
-    spread = sum(map(mul, spread_of, half))
-    return centre - spread, centre + spread
+def linear_ranges(
+    y: Floats, square_y: float, columns: Sequence[Sequence[float]], squares: Sequence[float], middle: Sequence[float], half: Sequence[float]
+) -> Tuple[List[float], List[float]]:
+    """The float least and greatest values of P - D . x over the box for centroid y against each z.
+
+    ``columns`` holds the z's channel by channel and ``squares`` their float
+    squared norms (``square_y`` is y's).  Every step is the one costed
+    above, done for all z at once by C-level ``map`` calls: no table of
+    pairs is built, so memory stays linear in the number of candidates.
+    """
+    P = list(map(sub, repeat(square_y), squares))
+    centre: List[float] = []
+    spread: List[float] = []
+    for c, (yc, zc, m, h) in enumerate(zip(y, columns, middle, half)):
+        D = list(map(mul, repeat(2.0), map(sub, repeat(yc), zc)))
+        terms = map(mul, D, repeat(m))
+        widths = map(mul, map(abs, D), repeat(h))
+        # Left-to-right sums of the C channel terms, as the error bound assumes.
+        centre = list(terms) if c == 0 else list(map(add, centre, terms))
+        spread = list(widths) if c == 0 else list(map(add, spread, widths))
+    centre = list(map(sub, P, centre))
+    return list(map(sub, centre, spread)), list(map(add, centre, spread))
 
 
 # Bookkeeping margins.  A gap comes out of a few float operations on
@@ -271,11 +285,12 @@ class L2(CornerGeometry):
         """
         middle, half, radius = node[4], node[6], node[5]
         error = self.linear_error
-        floats, dist = engine.floats, self.dist
+        floats, dist, squares = engine.floats, self.dist, engine.squares
         if len(cands) == 2:
             # Two candidates (most nodes): test both directions at once.
             z0, z1 = cands
-            low, high = linear_range(engine.pair(z0, z1), middle, half)
+            lows, highs = linear_ranges(floats[z0], squares[z0], [(v,) for v in floats[z1]], (squares[z1],), middle, half)
+            low, high = lows[0], highs[0]
             if low > error:
                 winner, margin = z1, low - error
             elif high < -error:
@@ -289,13 +304,13 @@ class L2(CornerGeometry):
         to_middle = [dist(middle, floats[j]) for j in cands]
         nearest = min(to_middle)
         best = cands[to_middle.index(nearest)]
-        pair = engine.pair
+        columns = list(zip(*map(floats.__getitem__, cands)))
+        highs = linear_ranges(floats[best], squares[best], columns, list(map(squares.__getitem__, cands)), middle, half)[1]
         kept = []
-        for j, d in zip(cands, to_middle):
+        for j, d, high in zip(cands, to_middle, highs):
             if j == best:
                 kept.append(j)
                 continue
-            high = linear_range(pair(best, j), middle, half)[1]
             if high < -error:
                 bound = (-high - error) / self.reach(nearest + d + 2 * radius)
                 if bound < gap:
@@ -414,8 +429,7 @@ class Assigner:
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
         self.scaled: List[Scaled] = []
-        self._squares: List[float] = []
-        self._pairs: Dict[int, Tuple[float, Floats, Floats]] = {}
+        self.squares: List[float] = []  # float squared norms of the centroids, for the linear test
         self._corner_bits = [1 << c for c in reversed(range(tree.dimensions))]
         self.live: List[int] = []
         # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
@@ -472,28 +486,11 @@ class Assigner:
             seen.setdefault(c, j)
         # A centroid equal to a lower-index one never wins (KM-ASN-2): not a candidate.
         self.live = sorted(seen.values())
-        self._squares = [sum(v * v for v in f) for f in self.floats]
-        self._pairs = {}
+        self.squares = [sum(v * v for v in f) for f in self.floats]
 
     def toward(self, s: Floats, z: Floats) -> int:
         """Corner index (as ``itertools.product`` numbers corners) toward z from s: high ends where z > s."""
         return sum(compress(self._corner_bits, map(gt, z, s)))
-
-    def pair(self, i: int, j: int) -> Tuple[float, Floats, Floats]:
-        """P, D and |D| of d(x, centroid i)^2 - d(x, centroid j)^2 = P - D . x (see L2.prune).
-
-        Only pairs that some node tests are ever built, and at most
-        :data:`PAIR_CACHE` of them are kept (the cache is emptied when full):
-        memory does not grow with k^2 however many centroids there are.
-        """
-        key = i * self.k + j
-        pair = self._pairs.get(key)
-        if pair is None:
-            if len(self._pairs) >= PAIR_CACHE:
-                self._pairs.clear()
-            d = tuple(2 * (a - b) for a, b in zip(self.floats[i], self.floats[j]))
-            pair = self._pairs[key] = (self._squares[i] - self._squares[j], d, tuple(map(abs, d)))
-        return pair
 
     def _full_walk(self, first: bool) -> Optional[int]:
         """Walk the whole tree with every live candidate."""
