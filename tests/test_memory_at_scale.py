@@ -23,7 +23,9 @@ METRICS = ("euclidean", "manhattan", "chebyshev")
 def _clumped(rng, n, spread=12):
     """n pixels around a few centres: many repeats and many near-ties."""
     centres = [tuple(rng.randrange(256) for _ in range(3)) for _ in range(8)]
-    return [tuple(min(255, max(0, v + rng.randrange(-spread, spread + 1))) for v in rng.choice(centres)) for _ in range(n)]
+    return [
+        tuple(min(255, max(0, v + rng.randrange(-spread, spread + 1))) for v in rng.choice(centres)) for _ in range(n)
+    ]
 
 
 def _distance(metric, x, c):

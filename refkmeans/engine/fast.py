@@ -117,7 +117,12 @@ def linear_error(channels: int) -> float:
 
 
 def linear_ranges(
-    y: Floats, square_y: float, columns: Sequence[Sequence[float]], squares: Sequence[float], middle: Sequence[float], half: Sequence[float]
+    y: Floats,
+    square_y: float,
+    columns: Sequence[Sequence[float]],
+    squares: Sequence[float],
+    middle: Sequence[float],
+    half: Sequence[float],
 ) -> Tuple[List[float], List[float]]:
     """The float least and greatest values of P - D . x over the box for centroid y against each z.
 
@@ -289,7 +294,9 @@ class L2(CornerGeometry):
         if len(cands) == 2:
             # Two candidates (most nodes): test both directions at once.
             z0, z1 = cands
-            lows, highs = linear_ranges(floats[z0], squares[z0], [(v,) for v in floats[z1]], (squares[z1],), middle, half)
+            lows, highs = linear_ranges(
+                floats[z0], squares[z0], [(v,) for v in floats[z1]], (squares[z1],), middle, half
+            )
             low, high = lows[0], highs[0]
             if low > error:
                 winner, margin = z1, low - error
@@ -305,7 +312,9 @@ class L2(CornerGeometry):
         nearest = min(to_middle)
         best = cands[to_middle.index(nearest)]
         columns = list(zip(*map(floats.__getitem__, cands)))
-        highs = linear_ranges(floats[best], squares[best], columns, list(map(squares.__getitem__, cands)), middle, half)[1]
+        highs = linear_ranges(
+            floats[best], squares[best], columns, list(map(squares.__getitem__, cands)), middle, half
+        )[1]
         kept = []
         for j, d, high in zip(cands, to_middle, highs):
             if j == best:
@@ -585,7 +594,9 @@ class Assigner:
                 stack.append((node[2], b, cands, gap))
                 stack.append((a, node[2], cands, gap))
 
-    def _leaf(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None) -> None:
+    def _leaf(
+        self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None
+    ) -> None:
         """Assign colours a..b-1 one by one among the candidates; merge equal neighbours.
 
         The distances of all colours to each candidate come from one C-level
