@@ -13,6 +13,9 @@ less work to get there:
    the answer anywhere in the box is dropped.  When one candidate is left,
    the whole node goes to it, and its exact sums come from prefix sums in
    O(1).  Leaves with several candidates are assigned colour by colour.
+   Nothing is kept per pair of centroids: each node tests its candidates
+   with C-level ``map`` calls, so memory grows with k, never with k^2
+   (a fixed palette of 65,536 colours is just k = 65,536).
 3. **Reuse across iterations** (Hamerly-style bounds, per node).  Each
    settled node keeps ``gap``: a lower bound on how much farther every other
    centroid is than its owner, anywhere in its box.  When centroids move by
