@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from refkmeans.engine.fast import Assigner, geometry_for, linear_error, linear_range
+from refkmeans.engine.fast import Assigner, geometry_for, linear_error, linear_ranges
 from refkmeans.engine.kdtree import ColourTree
 from refkmeans.metric import FLOAT_DISTANCES, error_terms
 from refkmeans.plugins import get_registry
@@ -81,7 +81,9 @@ def _linear_floats(y, z, low, high):
     middle = [(lo + hi) * 0.5 for lo, hi in zip(low, high)]
     half = [(hi - lo) * 0.5 for lo, hi in zip(low, high)]
     assert [Fraction(m) for m in middle] == [Fraction(lo + hi, 2) for lo, hi in zip(low, high)]  # exact, as the tree's
-    return linear_range(assigner.linear[0][1], middle, half)
+    (y_floats, z_floats), squares = assigner.floats, assigner.squares
+    lows, highs = linear_ranges(y_floats, squares[0], [(v,) for v in z_floats], (squares[1],), middle, half)
+    return lows[0], highs[0]
 
 
 def _linear_exact(y, z, low, high):

@@ -13,6 +13,9 @@ less work to get there:
    the answer anywhere in the box is dropped.  When one candidate is left,
    the whole node goes to it, and its exact sums come from prefix sums in
    O(1).  Leaves with several candidates are assigned colour by colour.
+   Nothing is kept per pair of centroids: each node tests its candidates
+   with C-level ``map`` calls, so memory grows with k, never with k^2
+   (a fixed palette of 65,536 colours is just k = 65,536).
 3. **Reuse across iterations** (Hamerly-style bounds, per node).  Each
    settled node keeps ``gap``: a lower bound on how much farther every other
    centroid is than its owner, anywhere in its box.  When centroids move by
@@ -58,7 +61,7 @@ from bisect import bisect_right
 from heapq import heappop, heappush, nlargest
 from itertools import chain, compress, repeat
 from operator import add, ge, gt, itemgetter, le, mul, ne, not_, sub, truediv
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import UsageError
 from ..metric import FLOAT_DISTANCES, FloatDistance, Metric, compared_geometry, error_terms
@@ -88,7 +91,7 @@ FULL_SHARE = 0.25
 # engine evaluates these from the float centroids y' = fl(y), z' = fl(z):
 # P' = fl(fl(sum y'_c^2) - fl(sum z'_c^2)), D'_c = 2 fl(y'_c - z'_c), then
 # centre = fl(P' - fl(sum D'_c m_c)), spread = fl(sum |D'_c| h_c) and
-# low, high = fl(centre -+ spread) (``linear_range``).  With u = 2**-53, C
+# low, high = fl(centre -+ spread) (``linear_ranges``).  With u = 2**-53, C
 # channels, E = u C M^2, to first order in u, each step errs by at most:
 #
 #   rounding y and z      |(y_c - x_c)^2 - (y'_c - x_c)^2| <= |y_c - y'_c| 2M
@@ -106,22 +109,43 @@ FULL_SHARE = 0.25
 # Together (5C + 15) E = 5 (C + 3) C u M^2 < 2.4e-6 C (C + 3) <= 4.8e-6 C (C + 1)
 # (as C + 3 <= 2 (C + 1)), since u M^2 < 4.8e-7.  The constant below is 20
 # times that, which also swallows the second-order terms (relative size C u).
-# "C u of a sum" holds for CPython's left-to-right float sum before 3.12 and
-# for its compensated sum since.  tests/test_bounds.py checks the bound
+# "C u of a sum" holds for the left-to-right sums ``linear_ranges`` does.
+# tests/test_bounds.py checks the bound
 # against exact Fractions, extremes 0 and 65535 included.
 
 
 def linear_error(channels: int) -> float:
-    """An upper bound on the float error of ``linear_range`` (derivation above)."""
+    """An upper bound on the float error of ``linear_ranges`` (derivation above)."""
     return 1e-4 * channels * (channels + 1)
 
 
-def linear_range(pair: Tuple[float, Floats, Floats], middle: Sequence[float], half: Sequence[float]) -> Tuple[float, float]:
-    """The float least and greatest values of P - D . x over the box, from ``pair`` = (P, D, |D|)."""
-    P, D, spread_of = pair
-    centre = P - sum(map(mul, D, middle))
-    spread = sum(map(mul, spread_of, half))
-    return centre - spread, centre + spread
+def linear_ranges(
+    y: Floats,
+    square_y: float,
+    columns: Sequence[Sequence[float]],
+    squares: Sequence[float],
+    middle: Sequence[float],
+    half: Sequence[float],
+) -> Tuple[List[float], List[float]]:
+    """The float least and greatest values of P - D . x over the box for centroid y against each z.
+
+    ``columns`` holds the z's channel by channel and ``squares`` their float
+    squared norms (``square_y`` is y's).  Every step is the one costed
+    above, done for all z at once by C-level ``map`` calls: no table of
+    pairs is built, so memory stays linear in the number of candidates.
+    """
+    P = list(map(sub, repeat(square_y), squares))
+    centre: List[float] = []
+    spread: List[float] = []
+    for c, (yc, zc, m, h) in enumerate(zip(y, columns, middle, half)):
+        D = list(map(mul, repeat(2.0), map(sub, repeat(yc), zc)))
+        terms = map(mul, D, repeat(m))
+        widths = map(mul, map(abs, D), repeat(h))
+        # Left-to-right sums of the C channel terms, as the error bound assumes.
+        centre = list(terms) if c == 0 else list(map(add, centre, terms))
+        spread = list(widths) if c == 0 else list(map(add, spread, widths))
+    centre = list(map(sub, P, centre))
+    return list(map(sub, centre, spread)), list(map(add, centre, spread))
 
 
 # Bookkeeping margins.  A gap comes out of a few float operations on
@@ -208,7 +232,7 @@ class CornerGeometry(Geometry):
         b = to_middle.index(min(to_middle))
         best = cands[b]
         s = centres[b]
-        toward = list(map(corners.__getitem__, map(engine.toward[best].__getitem__, cands)))
+        toward = list(map(corners.__getitem__, map(engine.toward, repeat(s), centres)))
         dz = list(map(dist, toward, centres))
         ds = list(map(dist, toward, repeat(s)))
         top = max(max(dz), max(ds))
@@ -231,7 +255,7 @@ class CornerGeometry(Geometry):
                 # the denominator is at most 2 dmax(s, box) + d(s, z), where
                 # dmax(s, box) <= d(s, middle) + half diagonal.
                 reach = self.reach(2 * (to_middle[b] + node[5]))
-                between = compress(map(engine.between[best].__getitem__, cands), dropped)
+                between = map(self.apart, map(dist, repeat(s), compress(centres, dropped)))
                 bound = min(map(truediv, map(sub, lost, repeat(error)), map(add, repeat(reach), between)))
             else:
                 bound = min(lost) - error
@@ -269,11 +293,14 @@ class L2(CornerGeometry):
         """
         middle, half, radius = node[4], node[6], node[5]
         error = self.linear_error
-        floats, dist = engine.floats, self.dist
+        floats, dist, squares = engine.floats, self.dist, engine.squares
         if len(cands) == 2:
             # Two candidates (most nodes): test both directions at once.
             z0, z1 = cands
-            low, high = linear_range(engine.linear[z0][z1], middle, half)
+            lows, highs = linear_ranges(
+                floats[z0], squares[z0], [(v,) for v in floats[z1]], (squares[z1],), middle, half
+            )
+            low, high = lows[0], highs[0]
             if low > error:
                 winner, margin = z1, low - error
             elif high < -error:
@@ -287,13 +314,15 @@ class L2(CornerGeometry):
         to_middle = [dist(middle, floats[j]) for j in cands]
         nearest = min(to_middle)
         best = cands[to_middle.index(nearest)]
-        pairs = engine.linear[best]
+        columns = list(zip(*map(floats.__getitem__, cands)))
+        highs = linear_ranges(
+            floats[best], squares[best], columns, list(map(squares.__getitem__, cands)), middle, half
+        )[1]
         kept = []
-        for j, d in zip(cands, to_middle):
+        for j, d, high in zip(cands, to_middle, highs):
             if j == best:
                 kept.append(j)
                 continue
-            high = linear_range(pairs[j], middle, half)[1]
             if high < -error:
                 bound = (-high - error) / self.reach(nearest + d + 2 * radius)
                 if bound < gap:
@@ -394,18 +423,6 @@ def geometry_for(metric: Metric, channels: int) -> Geometry:
     return _GEOMETRIES[geometry](channels)
 
 
-class Rows(Dict[int, Any]):
-    """A k x k table whose rows are computed on first use (most rows are never needed when k is large)."""
-
-    def __init__(self, make: Callable[[int], Any]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, i: int) -> Any:
-        row = self[i] = self._make(i)
-        return row
-
-
 class Assigner:
     """The assignment step over a :class:`ColourTree`, remembering settled runs between calls.
 
@@ -424,10 +441,8 @@ class Assigner:
         self.exact: List[Centroid] = []
         self.floats: List[Floats] = []
         self.scaled: List[Scaled] = []
-        self.toward: Rows = Rows(self._toward_row)
-        self.between: Rows = Rows(self._between_row)
-        self.linear: Rows = Rows(self._linear_row)
-        self._squares: List[float] = []
+        self.squares: List[float] = []  # float squared norms of the centroids, for the linear test
+        self._corner_bits = [1 << c for c in reversed(range(tree.dimensions))]
         self.live: List[int] = []
         # Settled runs of each owner: after a full walk as lists of (start, stop, gap)
         # sorted by gap; once refiltering starts, as heaps of (limit, start, stop).
@@ -483,32 +498,11 @@ class Assigner:
             seen.setdefault(c, j)
         # A centroid equal to a lower-index one never wins (KM-ASN-2): not a candidate.
         self.live = sorted(seen.values())
-        # Pair tables, one row per centroid, built when a node first tests against it.
-        self.toward = Rows(self._toward_row)
-        self.between = Rows(self._between_row)
-        self._squares = [sum(v * v for v in f) for f in self.floats]
-        self.linear = Rows(self._linear_row)
+        self.squares = [sum(v * v for v in f) for f in self.floats]
 
-    def _toward_row(self, i: int) -> List[int]:
-        """Corner index (as ``itertools.product`` numbers corners) toward each z: high ends where z > s."""
-        weights = [1 << c for c in reversed(range(self.tree.dimensions))]
-        s = self.floats[i]
-        return [sum(compress(weights, map(gt, z, s))) for z in self.floats]
-
-    def _between_row(self, i: int) -> List[float]:
-        """Upper bounds of the distances from centroid i to every centroid."""
-        dist, apart = self.geometry.dist, self.geometry.apart
-        s = self.floats[i]
-        return [apart(dist(s, z)) for z in self.floats]
-
-    def _linear_row(self, i: int) -> List[Tuple[float, Floats, Floats]]:
-        """For each z: P, D and |D| of d(x, centroid i)^2 - d(x, z)^2 = P - D . x (see L2.prune)."""
-        fi, squares = self.floats[i], self._squares
-        rows = []
-        for j, fj in enumerate(self.floats):
-            d = tuple(2 * (a - b) for a, b in zip(fi, fj))
-            rows.append((squares[i] - squares[j], d, tuple(map(abs, d))))
-        return rows
+    def toward(self, s: Floats, z: Floats) -> int:
+        """Corner index (as ``itertools.product`` numbers corners) toward z from s: high ends where z > s."""
+        return sum(compress(self._corner_bits, map(gt, z, s)))
 
     def _full_walk(self, first: bool) -> Optional[int]:
         """Walk the whole tree with every live candidate."""
@@ -603,7 +597,9 @@ class Assigner:
                 stack.append((node[2], b, cands, gap))
                 stack.append((a, node[2], cands, gap))
 
-    def _leaf(self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None) -> None:
+    def _leaf(
+        self, a: int, b: int, cands: List[int], gap: float, out: List[Entry], node: Optional[Node] = None
+    ) -> None:
         """Assign colours a..b-1 one by one among the candidates; merge equal neighbours.
 
         The distances of all colours to each candidate come from one C-level
