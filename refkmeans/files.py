@@ -14,6 +14,7 @@ import tempfile
 from array import array
 from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
 
+from . import missing
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
 from .image import Image, InvalidImage, check_samples, check_shape
@@ -125,7 +126,7 @@ def read(
         chosen = registry.codec_for_data(head)
         if chosen is None:
             known = ", ".join(sorted(registry.codecs))
-            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
+            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known}){missing.for_data(head)}")
         found.append(chosen)
 
     data = read_bytes(path, max_input_bytes(max_pixels), None if found else recognise)
@@ -174,7 +175,9 @@ def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) 
     extension = os.path.splitext(path)[1]
     codec = registry.codec_for_extension(extension)
     if codec is None:
-        raise UsageError(f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm")
+        raise UsageError(
+            f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm{missing.for_extension(path)}"
+        )
     return codec
 
 
@@ -250,7 +253,7 @@ def check_writable(path: str, force: bool) -> None:
     if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
         raise OutputError(f"cannot write {path}: it is not a regular file")
     if os.path.lexists(path) and not force:
-        raise OutputError(f"{path} exists; use --force to replace it")
+        raise OutputError(f"{path} exists; use --force (force=True in Python) to replace it")
 
 
 def names_a_stream(path: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, missing
 from .codec import Codec
 from .errors import PluginError, RefKMeansError, UsageError
 from .metric import Metric, declaration_problem
@@ -178,7 +178,8 @@ class Registry:
         try:
             return table[name]
         except KeyError:
-            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}") from None
+            advice = missing.for_metric(name) if kind == "metric" else ""
+            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}{advice}") from None
 
     def metric(self, name: str) -> Metric:
         """The metric registered as ``name``."""

@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Optional
 
 from ..dither import METHODS, dithered, parse_strength
 from ..errors import UsageError
-from ..files import check_writable, codec_for_path, names_a_stream, read, write
+from ..files import SNIFF_BYTES, check_writable, codec_for_path, names_a_stream, read, write
 from ..palette_file import read_palette
-from ..plugins import get_registry
+from ..plugins import Registry, get_registry
 from ..quantize import DEFAULT_INIT, PROFILES, quantize
 from ..trace import TraceRecorder
-from .options import add_kmeans_options, kmeans_kwargs
+from .options import QUANTIZE_START, add_kmeans_options, kmeans_kwargs
 from .progress import Progress
-from .report import report_lines
+from .report import file_lines, report_lines
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
-    parser = sub.add_parser("quantize", help=help, description=__doc__)
+    parser = sub.add_parser("quantize", help=help, description=__doc__.replace("``", ""))
     parser.add_argument("input", help="input image (- for standard input)")
     parser.add_argument("-o", "--output", help="output file (- for standard output); default IN-kK.EXT")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")
@@ -27,12 +28,10 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser.add_argument("--plain", action="store_true", help="write the plain (text) variant where there is one")
     parser.add_argument("--index", type=int, default=0, help="which image of a multi-image file (default 0)")
     parser.add_argument("--trace", metavar="FILE.jsonl", help="record every iteration as JSON Lines (SPEC.md section 11)")
-    add_kmeans_options(parser)
+    add_kmeans_options(parser, DEFAULT_INIT, QUANTIZE_START)
     for action in parser._actions:
         if action.dest in PROFILES["default"]:
             action.default = None  # filled from --profile (default: the default profile) in run()
-        if action.dest == "init":
-            action.help = f"initializer: {DEFAULT_INIT} (default; best of several k-means++), random, kmeans++, first, or a plugin's"
     parser.add_argument(
         "--profile",
         choices=sorted(PROFILES),
@@ -55,25 +54,69 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser.set_defaults(run=run)
 
 
-def default_output(input_path: str, k: int) -> str:
-    """IN-kK.EXT beside the input (stdin or a device gives quantized-kK.ppm)."""
-    if names_a_stream(input_path):
-        return f"quantized-k{k}.ppm"
-    stem, ext = os.path.splitext(input_path)
-    return f"{stem}-k{k}{ext or '.ppm'}"
+def default_output(input_path: str, k: int, extension: Optional[str] = None) -> str:
+    """IN-kK.EXT beside the input (stdin or a device gives quantized-kK.ppm); ``extension`` replaces EXT."""
+    return _beside(input_path, f"-k{k}", f"quantized-k{k}.ppm", extension)
 
 
-def mapped_output(input_path: str) -> str:
+def mapped_output(input_path: str, extension: Optional[str] = None) -> str:
     """IN-mapped.EXT beside the input, for --palette (stdin or a device gives mapped.ppm)."""
+    return _beside(input_path, "-mapped", "mapped.ppm", extension)
+
+
+def _beside(input_path: str, suffix: str, stream_name: str, extension: Optional[str]) -> str:
     if names_a_stream(input_path):
-        return "mapped.ppm"
+        return stream_name
     stem, ext = os.path.splitext(input_path)
-    return f"{stem}-mapped{ext or '.ppm'}"
+    return f"{stem}{suffix}{extension or ext or '.ppm'}"
+
+
+def lossy_head(head: bytes) -> bool:
+    """True for a JPEG or a lossy WebP (its first chunk VP8, or VP8X with a VP8 chunk in these bytes).
+
+    Writing the palette back in such a format would add colours the palette
+    does not have, so the default output is PNG (README, "Using it").
+    """
+    if head.startswith(b"\xff\xd8\xff"):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return head[12:16] == b"VP8 " or (head[12:16] == b"VP8X" and b"VP8 " in head[16:])
+    return False
+
+
+def _check_input_head(args: argparse.Namespace, registry: Registry) -> bool:
+    """Refuse an input no codec recognises (through read()'s own error) and say whether it is lossy.
+
+    Only a regular file is looked at here: a stream is read once, later.
+    """
+    if not os.path.isfile(args.input):
+        return False
+    try:
+        with open(args.input, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError:
+        return False  # read() below reports it
+    if registry.codec_for_data(head) is None:
+        read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)  # raises, naming a plugin
+    return lossy_head(head)
+
+
+def _format_name(name: Optional[str], registry: Registry) -> Optional[str]:
+    """``--format jpeg`` names ``pillow-jpeg`` when no codec is called ``jpeg`` (and ``jpg`` too)."""
+    if name is None or name in registry.codecs:
+        return name
+    short = {"jpg": "jpeg", "tif": "tiff"}.get(name.lower(), name.lower())
+    return f"pillow-{short}" if f"pillow-{short}" in registry.codecs else name
 
 
 def run(args: argparse.Namespace) -> int:
     registry = get_registry(not args.no_plugins)
-    output = args.output or (mapped_output(args.input) if args.palette else default_output(args.input, args.k))
+    args.format = _format_name(args.format, registry)
+    lossy_input = _check_input_head(args, registry)  # the input's problem is reported before the output's
+    extension = ".png" if lossy_input else None
+    output = args.output or (
+        mapped_output(args.input, extension) if args.palette else default_output(args.input, args.k, extension)
+    )
     if output != "-":
         same = args.input != "-" and os.path.exists(args.input) and os.path.exists(output)
         if same and os.path.samefile(args.input, output):
@@ -111,13 +154,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         stream = sys.stderr if "-" in (output, args.trace) else sys.stdout
         in_bytes = None if args.input == "-" else os.path.getsize(args.input)
-        for line in report_lines(q, in_bytes, size):
-            if args.palette and line.startswith("iterations"):
-                line = f"iterations  0 (fixed palette of {len(q.palette)} colours from {args.palette})"
+        fixed = args.palette if args.palette else None
+        for line in report_lines(q, in_bytes, size, dither=args.dither, palette_file=fixed):
             print(line, file=stream)
         if args.dither != "none":
             print(f"dither      {args.dither}, strength {strength}", file=stream)
         if output != "-":
+            for line in file_lines(q, output, codec_for_path(output, registry, args.format), registry, args.max_pixels):
+                print(line, file=stream)
             print(f"wrote       {output}", file=stream)
     return 0
 
