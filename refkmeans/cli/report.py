@@ -73,9 +73,9 @@ def file_lines(q: Quantized, path: str, codec: Codec, registry: Registry, max_pi
     if back.samples == q.image.samples and back.channels == q.image.channels:
         return []
     if (back.width, back.height, back.channels, back.maxval) != (q.original.width, q.original.height, q.original.channels, q.original.maxval):
-        return [f"file        {codec.name} stored a {back.width}x{back.height} {back.channels}-channel image, not the one above"]
+        return [f"lossy file  {codec.name} stored a {back.width}x{back.height} {back.channels}-channel image, not the one above"]
     return [
-        f"file        {codec.name} is lossy: the file holds {back.colour_count()} colours, not the palette's "
+        f"lossy file  {codec.name}: the file holds {back.colour_count()} colours, not the palette's "
         f"{len(q.palette)}; its PSNR is {_db(psnr(q.original, back))} dB (the figures above are for the palette image)"
     ]
 
