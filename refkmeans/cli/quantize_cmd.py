@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Optional
 
-from ..dither import METHODS, dithered, parse_strength
+from ..dither import DEFAULT_METHOD, METHODS, dithered, parse_strength
 from ..errors import UsageError
 from ..files import SNIFF_BYTES, check_writable, codec_for_path, names_a_stream, read, write
 from ..palette_file import read_palette
@@ -46,7 +46,13 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
         "JSON, a GIMP palette or a text list; -k and --init are then ignored",
     )
     stage.add_argument(
-        "--dither", default="none", choices=METHODS, help="error diffusion onto the palette (default none: k-means labels)"
+        "--dither",
+        nargs="?",
+        const=DEFAULT_METHOD,
+        default="none",
+        choices=METHODS,
+        help=f"error diffusion onto the palette (default none: k-means labels; --dither alone is {DEFAULT_METHOD}: "
+        "serpentine Floyd-Steinberg with the carried error limited, no specks in smooth areas)",
     )
     stage.add_argument(
         "--dither-strength", default="1", metavar="S", help="share of the error diffused, 0..1, exact (default 1)"
