@@ -284,3 +284,13 @@ def test_dithered_report_says_what_inertia_and_psnr_measure(tmp_path, monkeypatc
     assert report_value(out, "inertia").startswith(f"{plain.result.inertia:.6g} ")
     expected = psnr_of(bytes(image.samples), bytes(written.samples))
     assert report_value(out, "PSNR") == f"{expected:.2f} dB (of the floyd-steinberg-dithered image written)"
+
+
+def test_a_netpbm_extension_that_cannot_hold_the_image_is_refused_before_the_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    ppm(tmp_path / "in.ppm", scene(12, 8))
+    assert main(["--no-plugins", "quantize", "in.ppm", "-k", "2", "-o", "x.pgm"]) == 2
+    assert "x.pgm: PGM holds greyscale images, this one has 3 channel(s)" in capsys.readouterr().err
+    assert not (tmp_path / "x.pgm").exists()
+    assert main(["--no-plugins", "quantize", "in.ppm", "-k", "2", "-o", "x.pnm", "-q"]) == 0
+    assert (tmp_path / "x.pnm").read_bytes()[:2] == b"P6"

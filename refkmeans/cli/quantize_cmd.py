@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     recorder = TraceRecorder(args.trace, args.force, output=output, source=args.input)
     image = read(args.input, index=args.index, max_pixels=args.max_pixels, registry=registry)
     _check_metric_fits(registry.metric(args.metric), image.channels, image.maxval)
+    if args.output not in (None, "-"):  # a name the user chose, not the default quantized-kK.ppm
+        _check_extension_fits(output, codec_for_path(output, registry, args.format).name, image.channels)
     _apply_profile(args)
     options = kmeans_kwargs(args)
     if args.palette:
@@ -177,6 +179,20 @@ def _apply_profile(args: argparse.Namespace) -> None:
     for key, value in PROFILES[args.profile or "default"].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+
+
+#: Netpbm extensions that name one variant, and the channels it holds (.pnm and .pam hold any).
+_NETPBM_CHANNELS = {".pbm": (1, "PBM", "black and white"), ".pgm": (1, "PGM", "greyscale"), ".ppm": (3, "PPM", "RGB")}
+
+
+def _check_extension_fits(output: str, codec: str, channels: int) -> None:
+    """Refuse ``-o x.pgm`` for a colour image: the netpbm codec would write another variant under that name."""
+    wanted = _NETPBM_CHANNELS.get(os.path.splitext(output)[1].lower())
+    if codec == "netpbm" and wanted is not None and wanted[0] != channels:
+        raise UsageError(
+            f"{output}: {wanted[1]} holds {wanted[2]} images, this one has {channels} channel(s); "
+            "use .pnm or .pam (any channels), or the extension of its variant"
+        )
 
 
 def _check_metric_fits(metric: object, channels: int, maxval: int) -> None:
