@@ -131,7 +131,7 @@ def _as_image(image: Any, registry: Any) -> Image:
 
         return read(image, registry=registry)  # type: ignore[arg-type]
     raise UsageError(
-        f"quantize() takes a refkmeans Image or a file name, not {type(image).__module__}.{type(image).__name__}; "
+        f"quantize() takes a refkmeans Image or a file name, not {repr(image)[:80]}; "
         "README, Python API, shows how to convert a Pillow image or a numpy array"
     )
 
