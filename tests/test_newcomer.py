@@ -294,3 +294,16 @@ def test_a_netpbm_extension_that_cannot_hold_the_image_is_refused_before_the_wor
     assert not (tmp_path / "x.pgm").exists()
     assert main(["--no-plugins", "quantize", "in.ppm", "-k", "2", "-o", "x.pnm", "-q"]) == 0
     assert (tmp_path / "x.pnm").read_bytes()[:2] == b"P6"
+
+
+def test_an_output_that_cannot_hold_the_image_is_a_usage_error_not_an_input_error(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("refkmeans_pillow")
+    monkeypatch.chdir(tmp_path)
+    rgba = Image.from_pixels(4, 2, [(i * 30, 0, 0, 255 if i % 2 else 0) for i in range(8)])
+    refkmeans.write("in.pam", rgba, registry=refkmeans.plugins.get_registry(False))
+    assert main(["quantize", "in.pam", "-k", "2", "-o", "out.jpg"]) == 2
+    assert "choose another format such as .png" in capsys.readouterr().err
+    many = Image.from_pixels(300, 1, [(i % 256, i // 256, 0) for i in range(300)])
+    refkmeans.write("many.ppm", many, registry=refkmeans.plugins.get_registry(False))
+    assert main(["--no-plugins", "quantize", "many.ppm", "-k", "300", "-o", "out.gif", "--init", "first"]) == 2
+    assert "more than 256 colours" in capsys.readouterr().err
