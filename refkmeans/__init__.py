@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,6 +69,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list:
     return sorted(set(globals()) | set(_HOMES))
+
+
+class _Package(ModuleType):
+    """This package, whose functions ``kmeans`` and ``quantize`` share their modules' names."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing the submodule refkmeans.kmeans sets the attribute ``kmeans`` to
+        # it; the public name is the function, as it was when imported eagerly.
+        if name in _HOMES and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

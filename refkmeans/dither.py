@@ -20,6 +20,11 @@ implementations agree bit for bit:
   the right, 3q below left, 5q below and 1q below right, in sixteenths;
   shares that would fall outside the image are dropped.
 
+The ``limited`` method (KM-DIT-7, what a bare ``--dither`` gives) visits
+rows in serpentine order and clamps the carried error to an eighth of the
+range, so a smooth area does not collect error until a pixel jumps to a far
+colour (the black and white specks plain Floyd–Steinberg leaves).
+
 >>> from refkmeans.image import Image
 >>> grey = Image(4, 1, 1, 255, [100, 100, 100, 100])
 >>> list(floyd_steinberg(grey, [(0,), (255,)]))
@@ -39,7 +44,10 @@ from .metric import SQUARED_ORDER, Metric, declared_geometry
 from .quantize import Quantized, index_typecode
 
 #: Dithering methods by name; ``none`` is the default (k-means labels as they are).
-METHODS = ("none", "floyd-steinberg")
+#: ``limited`` (serpentine, error-limited: KM-DIT-7) is what a bare ``--dither`` asks for.
+METHODS = ("none", "floyd-steinberg", "limited")
+#: The method ``--dither`` without a name gives: the one that does not speckle.
+DEFAULT_METHOD = "limited"
 
 Colour = Tuple[int, ...]
 
@@ -105,8 +113,14 @@ def floyd_steinberg(
     palette: Sequence[Colour],
     strength: Union[str, int, float, Fraction] = 1,
     metric: Optional[Metric] = None,
+    *,
+    limited: bool = False,
 ) -> array:
-    """Palette indices for ``image`` with Floyd–Steinberg error diffusion (KM-DIT-1..6)."""
+    """Palette indices for ``image`` with Floyd–Steinberg error diffusion (KM-DIT-1..6).
+
+    ``limited`` gives the ``limited`` method (KM-DIT-7): rows visited in
+    serpentine order and the carried error clamped to :func:`error_limit`.
+    """
     if not palette:
         raise UsageError("dithering needs a palette of at least one colour")
     channels, width, height, maxval = image.channels, image.width, image.height, image.maxval
@@ -118,37 +132,58 @@ def floyd_steinberg(
     scaled = [tuple(16 * v for v in colour) for colour in palette]
     index_of = _nearest_finder(palette, metric)
     top = 16 * maxval
+    bound = 16 * error_limit(maxval) if limited else None
     samples = image.samples
-    indices = array(index_typecode(len(palette)))
+    out = [0] * (width * height)
     row_len = width * channels
     here: List[int] = [0] * row_len  # errors carried into the current row, in sixteenths
     for y in range(height):
         below = [0] * row_len
         start = y * row_len
-        for x in range(width):
+        backwards = limited and y % 2 == 1  # serpentine: odd rows right to left
+        step = -1 if backwards else 1
+        for x in range(width - 1, -1, -1) if backwards else range(width):
             base = x * channels
+            if bound is None:
+                carried = here[base : base + channels]
+            else:
+                carried = [min(max(e, -bound), bound) for e in here[base : base + channels]]
             target = tuple(
-                min(max(16 * samples[start + base + c] + here[base + c], 0), top) for c in range(channels)
+                min(max(16 * samples[start + base + c] + carried[c], 0), top) for c in range(channels)
             )
             j = index_of(target)
-            indices.append(j)
+            out[y * width + x] = j
             if not numerator:
                 continue
             colour = scaled[j]
+            ahead, behind = x + step, x - step  # the next pixel in visiting order, and the one before
             for c in range(channels):
                 q = _round_half_away(numerator * (target[c] - colour[c]), denominator)
                 if not q:
                     continue
-                if x + 1 < width:
-                    here[base + channels + c] += 7 * q
+                if 0 <= ahead < width:
+                    here[ahead * channels + c] += 7 * q
                 if y + 1 < height:
-                    if x > 0:
-                        below[base - channels + c] += 3 * q
+                    if 0 <= behind < width:
+                        below[behind * channels + c] += 3 * q
                     below[base + c] += 5 * q
-                    if x + 1 < width:
-                        below[base + channels + c] += q
+                    if 0 <= ahead < width:
+                        below[ahead * channels + c] += q
         here = below
-    return indices
+    return array(index_typecode(len(palette)), out)
+
+
+def error_limit(maxval: int) -> int:
+    """The most carried error a sample takes under ``limited`` (KM-DIT-7): ceil(maxval / 8), in sample units.
+
+    A speck is a pixel pushed by accumulated error onto a palette colour far
+    from its own; with the push held to an eighth of the range, a pixel can
+    only take a colour within that of its own colour's neighbourhood.
+
+    >>> error_limit(255), error_limit(1)
+    (32, 1)
+    """
+    return -(-maxval // 8)
 
 
 def dithered(
@@ -167,7 +202,7 @@ def dithered(
     if method == "none":
         return q
     original = q.original
-    indices = floyd_steinberg(original, q.palette, strength, metric)
+    indices = floyd_steinberg(original, q.palette, strength, metric, limited=method == "limited")
     flat = array(typecode_for(original.maxval), chain.from_iterable(map(q.palette.__getitem__, indices)))
     image = Image(original.width, original.height, original.channels, original.maxval, flat, original.tupltype)
     return Quantized(image, q.palette, indices, q.result, original)

@@ -20,6 +20,7 @@ import tempfile
 from array import array
 from typing import BinaryIO, Callable, List, Optional, Sequence, Tuple
 
+from . import missing
 from .codec import DEFAULT_MAX_PIXELS, Codec
 from .errors import ImageError, OutputError, PluginError, RefKMeansError, UsageError
 from .image import Image, InvalidImage, check_samples, check_shape
@@ -133,7 +134,7 @@ def read(
         chosen = registry.codec_for_data(head)
         if chosen is None:
             known = ", ".join(sorted(registry.codecs))
-            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known})")
+            raise ImageError(f"{path}: not a format any codec recognises (codecs: {known}){missing.for_data(head)}")
         found.append(chosen)
 
     data = read_bytes(path, max_input_bytes(max_pixels), None if found else recognise)
@@ -198,7 +199,9 @@ def codec_for_path(path: str, registry: Registry, format: Optional[str] = None) 
         return registry.codec("netpbm")  # /dev/stdout, a FIFO: like -, Netpbm unless --format says otherwise
     codec = registry.codec_for_extension(extension)
     if codec is None:
-        raise UsageError(f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm")
+        raise UsageError(
+            f"cannot tell the output format from {path!r}; give --format or an extension such as .ppm{missing.for_extension(path)}"
+        )
     return codec
 
 
@@ -359,7 +362,7 @@ def check_writable(path: str, force: bool) -> None:
     if _device_path(path):
         raise OutputError(f"cannot write {path}: it names no device or stream, and /dev and /proc hold no output files")
     if os.path.lexists(path) and not force:
-        raise OutputError(f"{path} exists; use --force to replace it")
+        raise OutputError(f"{path} exists; use --force (force=True in Python) to replace it")
 
 
 def check_not_input(output: Optional[str], **inputs: Optional[str]) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, missing
 from .codec import Codec
 from .errors import PluginError, RefKMeansError, UsageError
 from .metric import Metric, declaration_problem
@@ -220,9 +220,10 @@ class Registry:
         try:
             return table[name]
         except KeyError:
+            advice = missing.for_metric(name) if kind == "metric" else ""
             # A plugin left out may be the one meant: name it, so the user knows why.
             failed = "".join(f"; {failure}" for failure in self.failures)
-            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}{failed}") from None
+            raise UsageError(f"unknown {kind} {name!r}; choose from {', '.join(sorted(table))}{failed}{advice}") from None
 
     def metric(self, name: str) -> Metric:
         """The metric registered as ``name``."""

@@ -8,13 +8,15 @@ dict lookup per pixel, and the palette is expanded with ``bytes.translate``.
 from __future__ import annotations
 
 import math
+import os
 from array import array
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .builtin import restarts
 from .dataset import Dataset
+from .errors import UsageError
 from .image import Image
 from .kmeans import Options, cluster
 from .result import Result
@@ -95,14 +97,15 @@ def _psnr(error: int, samples: int, maxval: int) -> float:
     return 10 * math.log10(Fraction(maxval**2) / Fraction(error, samples))
 
 
-def quantize(image: Image, k: int = 16, **options: Any) -> Quantized:
-    """Quantize ``image`` to ``k`` colours; ``options`` are those of :func:`kmeans`.
+def quantize(image: Union[Image, str, os.PathLike[str]], k: int = 16, **options: Any) -> Quantized:
+    """Quantize ``image`` (an :class:`Image` or a file name) to ``k`` colours; ``options`` are those of :func:`kmeans`.
 
     Without ``init`` the start is :data:`DEFAULT_INIT` (``"restarts"``), not
     ``kmeans()``'s ``"random"``, and with it, without ``tol``, the run stops
     by :data:`DEFAULT_TOL` (KM-STOP-4) rather than at a bit-exact fixed point
     (:func:`with_defaults`); ``**PROFILES["notebook"]`` gives the notebook's run.
     """
+    image = _as_image(image, options.get("registry"))
     with_defaults(options)
     progress = options.get("progress")
     phase = getattr(progress, "phase", None)
@@ -145,6 +148,20 @@ def with_defaults(options: Dict[str, Any]) -> Dict[str, Any]:
     if isinstance(options["init"], str) and options["init"] == DEFAULT_INIT:
         options.setdefault("tol", DEFAULT_TOL)
     return options
+
+
+def _as_image(image: Any, registry: Any) -> Image:
+    """An Image as it is, a file name read through the codecs; anything else is refused with the way to convert it."""
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        from .files import read
+
+        return read(image, registry=registry)  # type: ignore[arg-type]
+    raise UsageError(
+        f"quantize() takes a refkmeans Image or a file name, not {repr(image)[:80]}; "
+        "README, Python API, shows how to convert a Pillow image or a numpy array"
+    )
 
 
 def index_typecode(colours: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refkmeans import Image, ImageError, quantize, read, write
+from refkmeans import Image, ImageError, UsageError, quantize, read, write
 from refkmeans.builtin.gif import (
     GifCodec,
     encode_animation,
@@ -111,7 +111,7 @@ def test_the_palette_and_indices_of_a_quantized_image_are_written_as_they_are():
 
 def test_more_than_256_colours_is_refused_with_advice():
     image = Image.from_pixels(300, 1, [(i % 256, i // 256, 0) for i in range(300)])
-    with pytest.raises(ImageError, match="more than 256 colours; quantize it first"):
+    with pytest.raises(UsageError, match="more than 256 colours; quantize it first"):
         CODEC.encode(image)
 
 

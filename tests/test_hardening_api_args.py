@@ -22,5 +22,5 @@ def test_kmeans_takes_a_numpy_uint8_array_without_wraparound() -> None:
 @pytest.mark.parametrize("thing", [None, [(0, 0, 0)], b"P6"])
 def test_quantize_of_something_that_is_not_an_image_is_a_usage_error(thing) -> None:
     """quantize(None) used to raise AttributeError."""
-    with pytest.raises(UsageError, match="expected an Image"):
+    with pytest.raises(UsageError, match="takes a refkmeans Image or a file name"):
         quantize(thing)

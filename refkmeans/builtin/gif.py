@@ -44,7 +44,7 @@ from itertools import islice
 from typing import Iterator, NamedTuple, Optional, Union
 
 from ..codec import DEFAULT_MAX_PIXELS, Codec
-from ..errors import ImageError
+from ..errors import ImageError, UsageError
 from ..hookspecs import hookimpl
 from ..image import Image
 
@@ -649,7 +649,8 @@ def _indexed(image: Image, palette, indices) -> tuple[list, bytes, Optional[int]
         if index is None:
             index = table[pixel] = len(table)
             if index == 256:
-                raise ImageError(
+                # What was asked cannot be written (exit 2), the input is fine: say what to ask instead.
+                raise UsageError(
                     "gif: the image has more than 256 colours; quantize it first (refkmeans quantize -k 256 ...)"
                 )
         out[n] = index

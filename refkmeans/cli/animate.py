@@ -18,13 +18,13 @@ from ..files import write_bytes
 from ..plugins import get_registry
 from ..teach.animate import animation, check_k
 from ..teach.sample import thin
-from .options import add_kmeans_options, kmeans_kwargs
+from .options import TEACHING_START, add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .source import add_image_argument, add_sample_option, check_output, load_image, require_extension
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
-    parser = sub.add_parser("animate", help=help, description=__doc__)
+    parser = sub.add_parser("animate", help=help, description=__doc__.replace("``", ""))
     add_image_argument(parser)
     parser.add_argument("-o", "--output", help="output GIF (- for standard output); default IMAGE-kK-animation.gif")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser.add_argument("--points", type=int, default=4000, help="most pixels drawn in the scatter (default 4000)")
     parser.add_argument("--delay", type=int, default=60, help="hundredths of a second per frame (default 60)")
     add_sample_option(parser, 8192)
-    add_kmeans_options(parser)
+    add_kmeans_options(parser, "random", TEACHING_START)
     parser.set_defaults(run=run)
 
 

@@ -18,22 +18,22 @@ from collections import Counter
 from ..errors import UsageError
 from ..files import codec_for_path, encode, read, write_bytes
 from ..plugins import get_registry
-from ..quantize import psnr, quantize
+from ..quantize import DEFAULT_INIT, psnr, quantize
 from ..teach.compare import before_after
 from ..teach.png import encode_png
-from .options import add_kmeans_options, kmeans_kwargs
+from .options import QUANTIZE_START, add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
 from .source import add_image_argument, check_output, load_image
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
-    parser = sub.add_parser("compare", help=help, description=__doc__)
+    parser = sub.add_parser("compare", help=help, description=__doc__.replace("``", ""))
     add_image_argument(parser)
     parser.add_argument("-o", "--output", help="output picture (- for standard output); default IMAGE-kK-compare.png")
     parser.add_argument("--force", "-f", action="store_true", help="replace an existing output file")
     parser.add_argument("--after", help="compare with this image instead of quantizing")
-    add_kmeans_options(parser)
+    add_kmeans_options(parser, DEFAULT_INIT, QUANTIZE_START)
     parser.set_defaults(run=run)
 
 

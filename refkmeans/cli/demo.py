@@ -8,19 +8,19 @@ import os
 from ..errors import OutputError
 from ..files import check_writable, write
 from ..plugins import get_registry
-from ..quantize import quantize
+from ..quantize import DEFAULT_INIT, quantize
 from ..scene import scene
-from .options import add_kmeans_options, kmeans_kwargs
+from .options import QUANTIZE_START, add_kmeans_options, kmeans_kwargs
 from .progress import Progress
 from .report import report_lines
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
-    parser = sub.add_parser("demo", help=help, description=__doc__)
+    parser = sub.add_parser("demo", help=help, description=__doc__.replace("``", ""))
     parser.add_argument("--out-dir", default="demo-output", help="folder for the files (default demo-output)")
     parser.add_argument("--size", default="240x160", help="scene size WxH (default 240x160)")
     parser.add_argument("--force", "-f", action="store_true", help="replace existing files")
-    add_kmeans_options(parser)
+    add_kmeans_options(parser, DEFAULT_INIT, QUANTIZE_START)
     parser.set_defaults(run=run)
 
 

@@ -12,7 +12,7 @@ import argparse
 from ..errors import UsageError
 from ..plugins import get_registry
 from ..teach.explain import explain
-from .options import add_kmeans_options, kmeans_kwargs
+from .options import TEACHING_START, add_kmeans_options, kmeans_kwargs
 from .source import add_image_argument, add_sample_option, change_default, load_image
 
 
@@ -25,7 +25,7 @@ def _pixel(text: str) -> tuple:
 
 
 def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
-    parser = sub.add_parser("explain", help=help, description=__doc__)
+    parser = sub.add_parser("explain", help=help, description=__doc__.replace("``", ""))
     add_image_argument(parser)
     parser.add_argument("--iterations", type=int, default=2, help="how many iterations to narrate (default 2)")
     parser.add_argument(
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
     parser.add_argument("--pixels", type=int, default=3, metavar="N", help="how many pixels to choose (default 3)")
     parser.add_argument("--cluster", type=int, help="the cluster whose mean is worked out (default: the smallest)")
     add_sample_option(parser, 4096)
-    add_kmeans_options(parser)
+    add_kmeans_options(parser, "random", TEACHING_START)
     change_default(parser, "k", 4, "number of colours (default 4, few enough to read every distance)")
     parser.set_defaults(run=run)
 

@@ -10,14 +10,28 @@ from ..engine.lloyd import EMPTY_POLICIES, exact_tol
 from ..kmeans import ENGINES
 from ..rng import GENERATORS
 
+#: demo and compare show what quantize gives, so they share its start.
+QUANTIZE_START = "initializer: restarts (default for quantize, demo and compare: the best of 8 k-means++ runs), random, kmeans++, first, or a plugin's"
 
-def add_kmeans_options(parser: argparse.ArgumentParser) -> None:
-    """-k, --init, --seed, --rng, --metric, --max-iter, --tol, --empty, --engine."""
+#: Why the teaching commands (explain, animate) start from ``random``, not quantize's default.
+TEACHING_START = (
+    "initializer: random (default: the notebook's start, so the iterations shown are the notebook's; "
+    "quantize starts from restarts, which converges in a step or two), restarts, kmeans++, first, or a plugin's"
+)
+
+
+def add_kmeans_options(parser: argparse.ArgumentParser, init: str = "random", init_help: str = "") -> None:
+    """-k, --init, --seed, --rng, --metric, --max-iter, --tol, --empty, --engine.
+
+    ``init`` is the default start; ``init_help`` says what it is and why.
+    """
     group = parser.add_argument_group("k-means")
     group.add_argument(
         "-k", "--colours", "--colors", dest="k", type=int, default=16, help="number of colours (default 16)"
     )
-    group.add_argument("--init", default="random", help="initializer: random (default), kmeans++, first, or a plugin's")
+    group.add_argument(
+        "--init", default=init, help=init_help or f"initializer: {init} (default), random, kmeans++, first, or a plugin's"
+    )
     group.add_argument("--seed", type=int, default=0, help="seed for the initializer (default 0)")
     group.add_argument("--rng", default="portable", choices=GENERATORS, help="random generator (default portable)")
     group.add_argument("--metric", default="euclidean", help="distance metric (default euclidean)")

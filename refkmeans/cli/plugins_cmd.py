@@ -23,10 +23,12 @@ def run(args: argparse.Namespace) -> int:
     print("plugins:")
     for p in info["plugins"]:
         print(f"  {p['name']} {p['version']}")
+    # One name column for every table, as wide as the longest name ("pillow-jpeg2000" is 15).
+    width = max((len(row["name"]) for kind in ("initializers", "metrics", "codecs") for row in info[kind]), default=0)
     for kind in ("initializers", "metrics", "codecs"):
         print(f"{kind}:")
         for row in info[kind]:
-            print(f"  {row['name']:<12} {row['description']}  [{row['plugin']}]")
+            print(f"  {row['name']:<{width}}  {row['description']}  [{row['plugin']}]")
     for f in info["failures"]:
         print(f"failed: {f['name']} {f['version']}: {f['message']}")
     for note in info.get("conflicts", []):

@@ -15,7 +15,7 @@ import argparse
 import os
 
 from ..conformance.vectors import SUITE_FOLDER, render_suite
-from ..errors import ExitCode, OutputError
+from ..errors import ExitCode, OutputError, UsageError
 from ..files import write_atomic
 
 
@@ -35,6 +35,11 @@ def add_parser(sub: argparse._SubParsersAction, help: str) -> None:
 def run(args: argparse.Namespace) -> int:
     files = render_suite()
     if args.check:
+        if not os.path.isdir(args.out):
+            # Outside a checkout there is nothing to compare with: say so, not "out of date".
+            raise UsageError(
+                f"no folder {args.out} to check; run from a checkout's root or give --out DIR (refkmeans vectors --out DIR writes one)"
+            )
         stale = []
         for name, text in files.items():
             path = os.path.join(args.out, name)

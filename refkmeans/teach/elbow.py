@@ -34,11 +34,11 @@ def parse_ks(text: str) -> List[int]:
         else:
             ks = [int(part) for part in text.split(",")]
     except ValueError:
-        raise UsageError(f"--k must look like 2..32, 2..32:2 or 2,4,8; got {text!r}") from None
+        raise UsageError(f"-k (--ks) must look like 2..32, 2..32:2 or 2,4,8; got {text!r}") from None
     if len(ks) > MAX_K or (ks and max(ks) > MAX_K):  # a range is refused before it is listed
-        raise UsageError(f"--k {text!r}: k is at most {MAX_K}")
+        raise UsageError(f"-k (--ks) {text!r}: k is at most {MAX_K}")
     if not ks or min(ks) < 1:
-        raise UsageError(f"--k must name at least one k of 1 or more; got {text!r}")
+        raise UsageError(f"-k (--ks) must name at least one k of 1 or more; got {text!r}")
     return sorted(set(ks))
 
 

@@ -301,15 +301,21 @@ def explain(
         )
     lines.append(f"  {len(dataset.colours)} distinct colours among {small.pixel_count} pixels")
     lines.append(f"  k = {k}, init {init}, seed {seed} ({rng} generator), metric {metric}, empty-cluster policy {empty}")
-    lines.append("")
-    lines += _initialise(teller, dataset, init, k, seed, rng)
     if pixels:
         indices = []
         for x, y in pixels:
             if not (0 <= x < image.width and 0 <= y < image.height):
                 raise UsageError(f"pixel ({x}, {y}) is outside the {image.width}x{image.height} image")
             indices.append((y // stride) * small.width + x // stride)
-    else:
+            if x % stride or y % stride:
+                # The thinned image has no pixel (x, y): say which one stands for it.
+                lines.append(
+                    f"  pixel ({x}, {y}) is not in the thinned image; its place is taken by "
+                    f"{teller.where(indices[-1])} (--sample 0 keeps every pixel)"
+                )
+    lines.append("")
+    lines += _initialise(teller, dataset, init, k, seed, rng)
+    if not pixels:
         indices = teller.interesting_pixels(show)
     if cluster is None:
         cluster = teller.default_cluster()

@@ -21,22 +21,25 @@ from .svg import inertia_svg, palette_svg
 
 #: Images with more pixels than this are shown thinned (a notebook is not an image viewer).
 MAX_SHOWN_PIXELS = 4_000_000
+#: The before and after previews of a quantized image are thinned to this many pixels
+#: at most (512 x 512), so the HTML of a photo stays well under a megabyte or two.
+PREVIEW_PIXELS = 262_144
 
 
-def image_png(image: Image) -> Optional[bytes]:
-    """PNG bytes of ``image``, or None when PNG cannot show it (more than 4 channels, no pixels)."""
+def image_png(image: Image, max_pixels: int = MAX_SHOWN_PIXELS) -> Optional[bytes]:
+    """PNG bytes of ``image`` thinned to ``max_pixels``, or None when PNG cannot show it (more than 4 channels, no pixels)."""
     if image.channels > 4 or image.pixel_count == 0:
         return None
     from .sample import thin
 
     try:
-        return encode_png(thin(image, MAX_SHOWN_PIXELS)[0])
+        return encode_png(thin(image, max_pixels)[0])
     except RefKMeansError:  # pragma: no cover - the checks above rule this out
         return None
 
 
-def _img_tag(image: Image, alt: str) -> str:
-    data = image_png(image)
+def _img_tag(image: Image, alt: str, max_pixels: int = MAX_SHOWN_PIXELS) -> str:
+    data = image_png(image, max_pixels)
     if data is None:
         return f"<em>{escape(repr(image))}</em>"
     encoded = base64.b64encode(data).decode("ascii")
@@ -83,11 +86,15 @@ def quantized_html(q: Any) -> str:
         f"PSNR {'inf' if math.isinf(psnr) else f'{psnr:.2f}'} dB; "
         f"{q.result.iterations} iterations ({'converged' if q.result.converged else 'stopped at max_iter'})"
     )
+    from .sample import stride_for
+
+    stride = stride_for(q.original.width, q.original.height, PREVIEW_PIXELS)
+    note = "" if stride == 1 else f" (preview: 1 pixel in {stride} across and down)"
     cell = "<figure style='display:inline-block;margin:0 12px 0 0'>{}<figcaption>{}</figcaption></figure>"
     return (
         "<div class='refkmeans-quantized'>"
-        + cell.format(_img_tag(q.original, "before"), "before")
-        + cell.format(_img_tag(q.image, "after"), "after")
+        + cell.format(_img_tag(q.original, "before", PREVIEW_PIXELS), "before" + note)
+        + cell.format(_img_tag(q.image, "after", PREVIEW_PIXELS), "after" + note)
         + f"<p>{stats}</p>"
         + _inline(palette_svg(q.palette, q.result.counts, q.original.maxval))
         + "</div>"

@@ -48,7 +48,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps
 
 from refkmeans.codec import DEFAULT_MAX_PIXELS, Codec
-from refkmeans.errors import ImageError
+from refkmeans.errors import ImageError, UsageError
 from refkmeans.image import Image
 
 #: Formats left to other codecs (pure Python) or that Pillow cannot decode itself.
@@ -154,7 +154,7 @@ class PillowCodec(Codec):
                 failures.append(f"{picture.mode}: {exc}")
                 continue
             return out.getvalue()
-        raise ImageError(f"{self.name}: cannot write this {image.channels}-channel image: {'; '.join(failures)}")
+        raise UsageError(f"{self.name}: cannot write this {image.channels}-channel image: {'; '.join(failures)}; choose another format such as .png")
 
 
 def _check_size(picture: Any, name: str, max_pixels: int) -> None:
@@ -213,10 +213,10 @@ def candidates(
         yield PILImage.frombytes("I;16", (w, h), wide.tobytes())
         return
     if maxval > 255:
-        raise ImageError(f"{name}: Pillow holds {channels}-channel images at 8 bits only, this one has maxval {maxval}; use .png or .pam")
+        raise UsageError(f"{name}: Pillow holds {channels}-channel images at 8 bits only, this one has maxval {maxval}; use .png or .pam")
     modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
     if channels not in modes:
-        raise ImageError(f"{name}: Pillow cannot hold {channels} channels")
+        raise UsageError(f"{name}: Pillow cannot hold {channels} channels")
     samples = bytes(image.samples)
     if channels == 1 and maxval == 1:
         yield PILImage.frombytes("L", (w, h), samples.translate(bytes([0, 255]) + bytes(254))).convert("1")

@@ -17,7 +17,7 @@ from refkmeans_pillow import plugin as pillow_plugin  # noqa: E402
 from refkmeans import quantize, read  # noqa: E402
 from refkmeans.builtin.netpbm import NetpbmCodec  # noqa: E402
 from refkmeans.cli.main import main  # noqa: E402
-from refkmeans.errors import ImageError  # noqa: E402
+from refkmeans.errors import ImageError, UsageError  # noqa: E402
 from refkmeans.image import Image  # noqa: E402
 from refkmeans.plugins import Registry, reset_registry  # noqa: E402
 from refkmeans.scene import scene  # noqa: E402
@@ -166,12 +166,13 @@ def test_a_palette_is_written_as_pillow_p_mode_so_gif_keeps_it_exactly() -> None
     assert CODECS["pillow-gif"].decode(data) == q.image
 
 
-def test_what_a_format_cannot_hold_is_an_image_error_not_a_silent_loss() -> None:
-    with pytest.raises(ImageError, match="pillow-jpeg: cannot write this 4-channel image: RGBA"):
+def test_what_a_format_cannot_hold_is_a_usage_error_not_a_silent_loss() -> None:
+    # The output cannot hold the image: a usage error (exit 2), not an unreadable input (exit 3).
+    with pytest.raises(UsageError, match="pillow-jpeg: cannot write this 4-channel image: RGBA"):
         CODECS["pillow-jpeg"].encode(Image(1, 1, 4, 255, [1, 2, 3, 4]))
-    with pytest.raises(ImageError, match="8 bits only, this one has maxval 65535"):
+    with pytest.raises(UsageError, match="8 bits only, this one has maxval 65535"):
         CODECS["pillow-tiff"].encode(Image(1, 1, 3, 65535, [1, 2, 3]))
-    with pytest.raises(ImageError, match="cannot hold 5 channels"):
+    with pytest.raises(UsageError, match="cannot hold 5 channels"):
         CODECS["pillow-tiff"].encode(Image(1, 1, 5, 255, [1, 2, 3, 4, 5]))
 
 
