@@ -4,7 +4,7 @@ k-means depends on the pixels only through their colour histogram
 (KM-COL-2), and histograms add up exactly: the palette of a collection is the
 palette of all its images put end to end, whether the per-input histograms
 are counted in this process or in ``jobs`` worker processes and summed.
-The rules are SPEC.md KM-COL-1..5.
+The rules are SPEC.md KM-COL-1..6.
 """
 
 from __future__ import annotations
