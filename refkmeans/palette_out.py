@@ -29,12 +29,8 @@ Colour = Tuple[int, ...]
 def gimp_palette(colours: Sequence[Colour], maxval: int, name: str = "refkmeans") -> bytes:
     """The colours as a GIMP palette, one ``R G B #rrggbb`` line each.
 
-    >>> print(gimp_palette([(255, 0, 16)], 255).decode(), end="")
-    GIMP Palette
-    Name: refkmeans
-    Columns: 0
-    #
-    255   0  16	#ff0010
+    >>> gimp_palette([(255, 0, 16)], 255).decode().splitlines()
+    ['GIMP Palette', 'Name: refkmeans', 'Columns: 0', '#', '255   0  16\\t#ff0010']
     """
     if maxval != 255 or any(len(c) != 3 for c in colours):
         channels = len(colours[0]) if colours else 0
