@@ -78,6 +78,29 @@ class Dataset:
         self._tree = None
         return self
 
+    @classmethod
+    def from_histogram(cls, channels: int, maxval: int, histogram: Dict[int, int]) -> Dataset:
+        """Colours only: ``{Morton code: count}`` (codes of ``coder_for(channels, maxval)``)
+        in order of first occurrence, as :meth:`from_image` counts them (SPEC.md KM-COL-2).
+
+        Equal to ``from_image`` of any image with that histogram in every
+        engine and histogram initializer.  It holds no pixel positions:
+        ``pixel_count`` is the total count, and reading ``pixels`` (the
+        ``random`` and ``first`` initializers, the plain engine) is a UsageError.
+        """
+        if not histogram:
+            raise UsageError("there are no pixels to cluster")
+        self = cls.__new__(cls)
+        self.channels = channels
+        self._coder = coder_for(channels, maxval)
+        self._codes = None
+        self._histogram = histogram
+        self._pixels = _NoPositions(sum(histogram.values()))
+        self._colours = None
+        self._counts = None
+        self._tree = None
+        return self
+
     @property
     def pixels(self) -> Sequence[Pixel]:
         """Every pixel in raster order (a lazy view for a dataset built from an image)."""
@@ -176,3 +199,27 @@ def _check_colour(colour: Pixel, channels: int) -> None:
     for v in colour:
         if isinstance(v, bool) or not isinstance(v, int) or not (0 <= v <= MAX_SAMPLE):
             raise UsageError(f"pixel {colour!r} has a sample outside the integers 0..{MAX_SAMPLE}")
+
+
+class _NoPositions(Sequence[Pixel]):
+    """The pixels of a dataset built from a histogram: they can be counted, not read."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
+        raise _no_positions()
+
+    def __iter__(self) -> Iterator[Pixel]:
+        raise _no_positions()
+
+
+def _no_positions() -> UsageError:
+    return UsageError(
+        "these pixels are a colour histogram with no positions (a palette for many images): "
+        "use an initializer that works on colours (restarts, kmeans++) or given centroids, "
+        "and an engine other than plain"
+    )

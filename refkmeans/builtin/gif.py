@@ -6,6 +6,9 @@ out.gif`` therefore writes the palette and indices as they are, and
 ``refkmeans animate`` writes one frame per k-means iteration.
 
 Writing
+    An animation of full-screen frames on one global palette, or with a
+    local table per frame (:func:`encode_global_animation`), with the delays,
+    disposals and loop count :func:`timing` reads from a GIF.
     One- and three-channel images; two- and four-channel images when every
     alpha sample is 0 or maxval (alpha 0 becomes the transparent index).
     Samples are scaled to 0..255 with ``(510 v + maxval) // (2 maxval)``
@@ -537,8 +540,13 @@ def image_block(
     delay: Optional[int] = None,
     transparent: Optional[int] = None,
     disposal: int = 0,
+    local: bool = True,
 ) -> bytes:
-    """One frame: a graphic control extension when needed, a descriptor, a local colour table and LZW data."""
+    """One frame: a graphic control extension when needed, a descriptor, a local colour table and LZW data.
+
+    With ``local`` False the frame uses the global table, which must be
+    ``colours`` (only its size is used here, for the code size).
+    """
     if not 1 <= len(colours) <= 256:
         raise ImageError(f"gif: a frame needs 1..256 colours, got {len(colours)}")
     bits = _table_bits(len(colours))
@@ -550,21 +558,31 @@ def image_block(
     out.append(_IMAGE)
     for value in (left, top, width, height):
         out += value.to_bytes(2, "little")
-    out.append(0x80 | (bits - 1))  # a local colour table, not interlaced
-    out += _packed_table(colours, bits)
+    if local:
+        out.append(0x80 | (bits - 1))  # a local colour table, not interlaced
+        out += _packed_table(colours, bits)
+    else:
+        out.append(0)  # the global colour table, not interlaced
     min_code_size = max(2, bits)
     out.append(min_code_size)
     out += _blocks(lzw_encode(indices, min_code_size))
     return bytes(out)
 
 
-def header(width: int, height: int, loop: Optional[int] = None) -> bytes:
-    """The signature, a logical screen without a global colour table, and the loop extension."""
+def header(width: int, height: int, loop: Optional[int] = None, table: Optional[Sequence[RGB]] = None) -> bytes:
+    """The signature, the logical screen (with ``table`` as its global colour table), and the loop extension."""
     for value, what in ((width, "width"), (height, "height")):
         if not 1 <= value <= 65535:
             raise ImageError(f"gif: {what} must be 1..65535, got {value}")
     out = bytearray(b"GIF89a")
-    out += width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"\x00\x00\x00"
+    out += width.to_bytes(2, "little") + height.to_bytes(2, "little")
+    if table is None:
+        out += b"\x00\x00\x00"
+    else:
+        if not 1 <= len(table) <= 256:
+            raise ImageError(f"gif: a colour table holds 1..256 colours, got {len(table)}")
+        bits = _table_bits(len(table))
+        out += bytes([0x80 | 0x70 | (bits - 1), 0, 0]) + _packed_table(table, bits)  # 8-bit colour resolution
     if loop is not None:
         out += bytes([_EXTENSION, _APPLICATION, 11]) + b"NETSCAPE2.0" + bytes([3, 1])
         out += loop.to_bytes(2, "little") + b"\x00"
@@ -596,6 +614,64 @@ def encode_animation(
     return b"".join(parts)
 
 
+class Timing(NamedTuple):
+    """How an animation plays: the loop count (None: no loop extension, played once) and,
+    per frame, its delay (hundredths of a second) and disposal method."""
+
+    loop: Optional[int]
+    delays: list
+    disposals: list
+
+
+def timing(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Timing:
+    """The loop count, delays and disposals of a GIF's frames (each frame is read, one at a time)."""
+    reader = _Reader(bytes(data), max_pixels)
+    delays, disposals = [], []
+    for frame in reader.frames():
+        delays.append(frame.delay)
+        disposals.append(frame.disposal)
+    return Timing(reader.loop, delays, disposals)
+
+
+def encode_global_animation(
+    width: int,
+    height: int,
+    palette: Sequence[RGB],
+    frames: Sequence[bytes],
+    timing: Timing,
+    *,
+    local: bool = False,
+) -> bytes:
+    """An animated GIF of full-screen frames, each ``width * height`` indices into ``palette``.
+
+    The palette is the global colour table; with ``local`` each frame
+    instead carries a local table of only the palette colours it uses (in
+    palette order), so a frame of few colours takes fewer bits an index.
+    The pixels shown are the same either way.
+    """
+    if not frames:
+        raise ImageError("gif: an animation needs at least one frame")
+    if not len(timing.delays) == len(timing.disposals) == len(frames):
+        raise ImageError(f"gif: {len(frames)} frames but {len(timing.delays)} delays and {len(timing.disposals)} disposals")
+    parts = [header(width, height, timing.loop, None if local else palette)]
+    for indices, delay, disposal in zip(frames, timing.delays, timing.disposals):
+        if len(indices) != width * height:
+            raise ImageError(f"gif: a {width}x{height} frame needs {width * height} indices, got {len(indices)}")
+        if indices and max(indices) >= len(palette):
+            raise ImageError(f"gif: index {max(indices)} is past the {len(palette)}-colour palette")
+        colours = palette
+        if local:
+            used = sorted(set(indices))
+            colours = [palette[i] for i in used]
+            table = bytearray(256)
+            for new, old in enumerate(used):
+                table[old] = new
+            indices = bytes(indices).translate(table)
+        parts.append(image_block(width, height, colours, bytes(indices), delay=delay, disposal=disposal, local=local))
+    parts.append(bytes([_TRAILER]))
+    return b"".join(parts)
+
+
 def to_8bit(value: int, maxval: int) -> int:
     """A sample scaled from 0..maxval to 0..255, rounding halves up.
 
@@ -605,7 +681,7 @@ def to_8bit(value: int, maxval: int) -> int:
     return (510 * value + maxval) // (2 * maxval)
 
 
-def _as_rgb(colour: Sequence[int], channels: int, maxval: int) -> RGB:
+def as_rgb(colour: Sequence[int], channels: int, maxval: int) -> RGB:
     """A colour as an 8-bit RGB triple (grey repeated), alpha not included."""
     if maxval != 255:
         colour = [to_8bit(v, maxval) for v in colour]
@@ -627,7 +703,7 @@ def _indexed(image: Image, palette, indices) -> tuple[list, bytes, Optional[int]
         and 1 <= len(palette) <= 256
         and len(indices) == image.pixel_count
     ):
-        return [_as_rgb(c, channels, maxval) for c in palette], bytes(indices), None
+        return [as_rgb(c, channels, maxval) for c in palette], bytes(indices), None
     table: dict = {}
     transparent: Optional[int] = None
     out = bytearray(image.pixel_count)
@@ -654,7 +730,7 @@ def _indexed(image: Image, palette, indices) -> tuple[list, bytes, Optional[int]
                     "gif: the image has more than 256 colours; quantize it first (refkmeans quantize -k 256 ...)"
                 )
         out[n] = index
-    colours = [(0, 0, 0) if key is None else _as_rgb(key, channels, maxval) for key in table]
+    colours = [(0, 0, 0) if key is None else as_rgb(key, channels, maxval) for key in table]
     return colours, bytes(out), transparent
 
 

@@ -34,6 +34,7 @@ from ..plugins import called_from_plugin
 #: (``conform`` alone would pull in the whole conformance kit).
 COMMANDS = (
     ("quantize", "quantize_cmd", "reduce an image to k colours"),
+    ("palette", "palette_cmd", "one palette for many images (every frame of each)"),
     ("demo", "demo", "quantize the built-in demo scene"),
     ("plugins", "plugins_cmd", "list plugins and what they register"),
     ("explain", "explain", "narrate the first k-means iterations, pixel by pixel"),
