@@ -22,7 +22,7 @@ from .files import names_a_stream, read
 from .image import Image
 from .kmeans import Clustering, Options, cluster
 from .plugins import Registry, get_registry
-from .quantize import DEFAULT_INIT, _psnr
+from .quantize import DEFAULT_INIT, psnr_from_error
 
 #: Tuple types that gain an alpha channel (alpha = maxval) beside their alpha kind (KM-COL-3).
 ALPHA_OF = {"GRAYSCALE": "GRAYSCALE_ALPHA", "RGB": "RGB_ALPHA"}
@@ -227,7 +227,7 @@ class CollectionPalette:
     def psnr(self) -> float:
         """PSNR in dB over every sample of every image (inf when the palette is exact)."""
         kind = self.collection.kind
-        return _psnr(self.squared_error(), self.collection.pixel_count * kind.channels, kind.maxval)
+        return psnr_from_error(self.squared_error(), self.collection.pixel_count * kind.channels, kind.maxval)
 
     def __repr__(self) -> str:
         return f"CollectionPalette({len(self.palette)} colours for {self.collection!r})"

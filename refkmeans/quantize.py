@@ -82,16 +82,17 @@ class Quantized:
 
     def psnr(self) -> float:
         """Peak signal-to-noise ratio in dB over all samples (inf when identical)."""
-        return _psnr(self.squared_error(), len(self.original.samples), self.original.maxval)
+        return psnr_from_error(self.squared_error(), len(self.original.samples), self.original.maxval)
 
 
 def psnr(original: Image, other: Image) -> float:
     """10 log10(maxval^2 / MSE), with the MSE exact over every sample."""
     error = sum((a - b) * (a - b) for a, b in zip(original.samples, other.samples))
-    return _psnr(error, len(original.samples), original.maxval)
+    return psnr_from_error(error, len(original.samples), original.maxval)
 
 
-def _psnr(error: int, samples: int, maxval: int) -> float:
+def psnr_from_error(error: int, samples: int, maxval: int) -> float:
+    """PSNR from an exact squared error over ``samples`` samples (infinite for no error)."""
     if error == 0 or samples == 0:
         return math.inf
     return 10 * math.log10(Fraction(maxval**2) / Fraction(error, samples))

@@ -19,7 +19,7 @@ from ..plugins import get_registry
 from ..quantize import DEFAULT_INIT
 from .options import add_kmeans_options, kmeans_kwargs
 from .progress import Progress
-from .report import _hex
+from .report import hex_colour
 from .source import change_default, check_output, require_extension
 
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"colours     {len(collection.histogram)} -> {len(found.palette)}", file=stream)
         print(f"iterations  {result.iterations} ({state})", file=stream)
         print(f"PSNR        {'inf' if math.isinf(psnr) else f'{psnr:.2f}'} dB over every image", file=stream)
-        print("palette     " + " ".join(_hex(c, kind.maxval) for c in found.palette), file=stream)
+        print("palette     " + " ".join(hex_colour(c, kind.maxval) for c in found.palette), file=stream)
         print(f"wrote       {args.output} ({size} bytes)", file=stream)
         if animation is not None:
             print(f"wrote       {args.gif} ({collection.frame_count} frames, {len(animation)} bytes)", file=stream)

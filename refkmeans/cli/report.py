@@ -57,7 +57,7 @@ def report_lines(
         lines.append(
             f"file size   {in_bytes} -> {out_bytes} bytes ({ratio:.2f}x, {8 * out_bytes / max(1, pixels):.2f} bits/pixel)"
         )
-    lines.append("palette     " + " ".join(_hex(c, image.maxval) for c in q.palette))
+    lines.append("palette     " + " ".join(hex_colour(c, image.maxval) for c in q.palette))
     return lines
 
 
@@ -84,6 +84,6 @@ def _db(value: float) -> str:
     return "inf" if math.isinf(value) else f"{value:.2f}"
 
 
-def _hex(colour: tuple, maxval: int) -> str:
+def hex_colour(colour: tuple, maxval: int) -> str:
     width = 2 if maxval < 256 else 4
     return "#" + "".join(f"{v:0{width}x}" for v in colour)

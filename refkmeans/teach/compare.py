@@ -37,7 +37,7 @@ def before_after(
     w, h = before.width * scale, before.height * scale
     colours_before = len(set(before.iter_pixels()))
     caption_before = f"BEFORE: {colours_before:,} COLOURS"
-    caption_after = f"AFTER: {len(palette)} COLOURS" + ("" if math.isnan(psnr) else _psnr(psnr))
+    caption_after = f"AFTER: {len(palette)} COLOURS" + ("" if math.isnan(psnr) else psnr_from_error(psnr))
     column = max(w, text_width(caption_before, SCALE), text_width(caption_after, SCALE))
     top = MARGIN + 5 * SCALE + 6
     canvas = Canvas(3 * MARGIN + 2 * column, top + h + 6 + STRIP + MARGIN, max_colours=None)
@@ -59,7 +59,7 @@ def before_after(
     return canvas.to_image()
 
 
-def _psnr(value: float) -> str:
+def psnr_from_error(value: float) -> str:
     return ", PSNR INF" if math.isinf(value) else f", PSNR {value:.1f} DB"
 
 
