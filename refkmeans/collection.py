@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tu
 
 from .codec import DEFAULT_MAX_PIXELS
 from .dataset import Dataset
-from .engine.morton import coder_for, little_endian
+from .engine.morton import coder_for
 from .errors import ImageError, UsageError
 from .files import names_a_stream, read
 from .image import Image
@@ -88,8 +88,7 @@ def read_part(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, registry: Optiona
         kind = Kind(image.channels, image.maxval, image.tupltype)
         if not segments or segments[-1].kind != kind:
             segments.append(Segment(path, count - 1, kind, Counter()))
-        codes = coder_for(image.channels, image.maxval).encode(little_endian(image.samples))
-        segments[-1].histogram.update(codes)
+        segments[-1].histogram.update(image.colour_codes())
         pixels += image.pixel_count
     return Part(path, count, pixels, segments)
 

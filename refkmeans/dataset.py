@@ -63,8 +63,6 @@ class Dataset:
     @classmethod
     def from_image(cls, image: Image) -> Dataset:
         """The pixels of an image, stored as one Morton code each and counted at C speed."""
-        if not isinstance(image, Image):
-            raise UsageError(f"expected an Image to quantize, got {type(image).__name__}")
         if image.pixel_count == 0:
             raise UsageError("there are no pixels to cluster")
         self = cls.__new__(cls)
